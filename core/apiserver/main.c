@@ -1,0 +1,404 @@
+/*
+ * kapi-apiserver - the API server daemon: loads the plugins, opens the
+ * store, seeds the initial objects, and serves until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "registry.h"
+#include "server.h"
+#include "store.h"
+
+#define MAX_DIRS 32
+
+struct options {
+  const char *plugin_dirs[MAX_DIRS];
+  int n_plugin_dirs;
+  int no_default_plugins;
+  int list_plugins;
+  const char *data_dir;
+  const char *bind_address;
+  int port;
+  const char *config_file;
+  char *authorization_mode;
+  char *admission_plugins;
+  int anonymous_auth;
+  int fsync;
+  int threads;
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+"Usage: kapi-apiserver [flags]\n"
+"\n"
+"The kapi API server: serves the Kubernetes API from an embedded store,\n"
+"with authentication, authorization, admission and every resource loaded\n"
+"as plugins.\n"
+"\n"
+"Flags:\n"
+"  --data-dir DIR                 where the store lives (default ./var/data)\n"
+"  --insecure-bind-address ADDR   address to serve plain HTTP on (default 127.0.0.1;\n"
+"                                 loopback only until TLS serving lands)\n"
+"  --insecure-port PORT           port to serve on (default 8080; 0 = any free port)\n"
+"  --plugin-dir DIR               load plugins from DIR (repeatable; DIR and its\n"
+"                                 authn/ authz/ admission/ registry/ subdirectories)\n"
+"  --no-default-plugins           do not load the installed plugins (%s)\n"
+"  --list-plugins                 print the loaded plugins in chain order and exit\n"
+"  --config FILE                  server configuration (JSON): plugin configuration\n"
+"                                 and chain order\n"
+"  --authorization-mode LIST      authorizers in order, e.g. AlwaysAllow\n"
+"  --enable-admission-plugins LIST  admission plugins in order\n"
+"  --anonymous-auth BOOL          allow anonymous requests (default true)\n"
+"  --fsync BOOL                   fsync every commit (default true)\n"
+"  --threads N                    HTTP threads (default: number of CPUs)\n"
+"  -v, --v N                      log verbosity\n"
+"  -h, --help                     this help\n",
+          KAPI_PLUGINDIR);
+}
+
+static int parse_bool(const char *s)
+{
+  return !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+  enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
+         O_AUTHZ, O_ADM, O_ANON, O_FSYNC, O_THREADS };
+  static const struct option longopts[] = {
+      {"data-dir", required_argument, NULL, O_DATA},
+      {"insecure-bind-address", required_argument, NULL, O_BIND},
+      {"insecure-port", required_argument, NULL, O_PORT},
+      {"plugin-dir", required_argument, NULL, O_PDIR},
+      {"no-default-plugins", no_argument, NULL, O_NODEF},
+      {"list-plugins", no_argument, NULL, O_LIST},
+      {"config", required_argument, NULL, O_CONFIG},
+      {"authorization-mode", required_argument, NULL, O_AUTHZ},
+      {"enable-admission-plugins", required_argument, NULL, O_ADM},
+      {"anonymous-auth", required_argument, NULL, O_ANON},
+      {"fsync", required_argument, NULL, O_FSYNC},
+      {"threads", required_argument, NULL, O_THREADS},
+      {"v", required_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int c;
+
+  memset(o, 0, sizeof *o);
+  o->data_dir = "./var/data";
+  o->bind_address = "127.0.0.1";
+  o->port = 8080;
+  o->anonymous_auth = 1;
+  o->fsync = 1;
+  while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_DATA: o->data_dir = optarg; break;
+    case O_BIND: o->bind_address = optarg; break;
+    case O_PORT: o->port = atoi(optarg); break;
+    case O_PDIR:
+      if (o->n_plugin_dirs == MAX_DIRS) {
+        fprintf(stderr, "too many --plugin-dir\n");
+        return -1;
+      }
+      o->plugin_dirs[o->n_plugin_dirs++] = optarg;
+      break;
+    case O_NODEF: o->no_default_plugins = 1; break;
+    case O_LIST: o->list_plugins = 1; break;
+    case O_CONFIG: o->config_file = optarg; break;
+    case O_AUTHZ: o->authorization_mode = optarg; break;
+    case O_ADM: o->admission_plugins = optarg; break;
+    case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
+    case O_FSYNC: o->fsync = parse_bool(optarg); break;
+    case O_THREADS: o->threads = atoi(optarg); break;
+    case 'v': kapi_log_verbosity = atoi(optarg); break;
+    case 'h': usage(stdout); exit(0);
+    default: usage(stderr); return -1;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "unexpected argument: %s\n", argv[optind]);
+    return -1;
+  }
+  return 0;
+}
+
+static kj *read_config(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL, err[256];
+  size_t len = 0, cap = 0, n;
+  kj *cfg = NULL;
+
+  if (!f) {
+    LOG_ERROR("cannot open --config %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  do {
+    if (len + 4096 > cap) {
+      char *b = realloc(buf, cap = cap ? cap * 2 : 8192);
+      if (!b)
+        break;
+      buf = b;
+    }
+    n = fread(buf + len, 1, cap - len, f);
+    len += n;
+  } while (n > 0);
+  fclose(f);
+  if (!buf || kj_parse(buf, len, &cfg, err, sizeof err) < 0 ||
+      cfg->type != KJ_OBJECT) {
+    LOG_ERROR("--config %s: not a JSON object: %s", path, buf ? err : "");
+    kj_free(cfg);
+    cfg = NULL;
+  }
+  free(buf);
+  return cfg;
+}
+
+/* Folds the command-line flags into the configuration object. */
+static int apply_flags(kj *cfg, const struct options *o)
+{
+  if (!o->anonymous_auth) {
+    kj *plugins = kj_child_object(cfg, "plugins");
+    kj *anon = plugins ? kj_child_object(plugins, "anonymous") : NULL;
+    if (!anon || kj_set(anon, "enabled", kj_bool(0)) < 0)
+      return -ENOMEM;
+  }
+  return 0;
+}
+
+/* Splits "A,B" into a NULL-terminated vector (in place). */
+static char **split_list(char *s)
+{
+  size_t n = 1, i = 0;
+  char **v, *save = NULL, *tok;
+  for (const char *p = s; *p; p++)
+    n += *p == ',';
+  v = calloc(n + 1, sizeof *v);
+  if (!v)
+    return NULL;
+  for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    v[i++] = tok;
+  return v;
+}
+
+/* A config list such as {"authorization":{"authorizers":["A","B"]}}. */
+static char **config_list(const kj *cfg, const char *section,
+                          const char *field)
+{
+  const kj *list = kj_get(kj_get(cfg, section), field);
+  size_t i, n = kj_len(list);
+  char **v;
+  if (!list || list->type != KJ_ARRAY)
+    return NULL;
+  v = calloc(n + 1, sizeof *v);
+  for (i = 0; v && i < n; i++) {
+    const kj *item = kj_at(list, i);
+    v[i] = (char *)(kj_str(item) ? kj_str(item) : kj_get_str(item, "name"));
+  }
+  return v;
+}
+
+static int load_plugins(kapi_plugins *ps, const struct options *o,
+                        const kj *cfg)
+{
+  static const char *const kinds[] = {"authn", "authz", "admission",
+                                      "registry", NULL};
+  char err[1024], path[4096];
+  struct stat st;
+  int i;
+
+  for (i = -1; i < o->n_plugin_dirs; i++) {
+    const char *dir = i < 0 ? KAPI_PLUGINDIR : o->plugin_dirs[i];
+    const char *const *k;
+    if (i < 0 && (o->no_default_plugins || stat(dir, &st) < 0))
+      continue;
+    /* A directory holds .so files itself, or one folder per kind. */
+    if (kapi_plugins_load_dir(ps, dir, err, sizeof err) < 0) {
+      LOG_ERROR("%s", err);
+      return -1;
+    }
+    for (k = kinds; *k; k++) {
+      snprintf(path, sizeof path, "%s/%s", dir, *k);
+      if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+          kapi_plugins_load_dir(ps, path, err, sizeof err) < 0) {
+        LOG_ERROR("%s", err);
+        return -1;
+      }
+    }
+  }
+  {
+    char *authz = o->authorization_mode ? strdup(o->authorization_mode) : NULL;
+    char *adm = o->admission_plugins ? strdup(o->admission_plugins) : NULL;
+    char **authz_v = authz ? split_list(authz)
+                           : config_list(cfg, "authorization", "authorizers");
+    char **adm_v = adm ? split_list(adm)
+                       : config_list(cfg, "admission", "plugins");
+    char **authn_v = config_list(cfg, "authentication", "authenticators");
+    kapi_chain_order order[3];
+    size_t n = 0;
+    int rc;
+    if (authn_v)
+      order[n++] = (kapi_chain_order){KAPI_KIND_AUTHN, (const char *const *)authn_v};
+    if (authz_v)
+      order[n++] = (kapi_chain_order){KAPI_KIND_AUTHZ, (const char *const *)authz_v};
+    if (adm_v)
+      order[n++] = (kapi_chain_order){KAPI_KIND_ADMISSION, (const char *const *)adm_v};
+    rc = kapi_plugins_assemble(ps, order, n, err, sizeof err);
+    free(authn_v);
+    free(authz_v);
+    free(adm_v);
+    free(authz);
+    free(adm);
+    if (rc < 0) {
+      LOG_ERROR("%s", err);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* host_api.store_get: plugins read stored objects (any version). */
+static kapi_server *the_server;
+
+static int store_get_hook(const char *group, const char *resource,
+                          const char *ns, const char *name, kapi_obj **ret)
+{
+  kapi_registry *reg = the_server->registry;
+  store_obj *o;
+  char *key, err[128];
+  size_t i;
+  int rc;
+
+  for (i = 0; i < reg->n; i++) {
+    kapi_resource *res = &reg->items[i];
+    if (strcmp(res->group, group ? group : "") ||
+        strcmp(res->ops->resource, resource))
+      continue;
+    key = kapi_resource_key(res, ns, name);
+    if (!key)
+      return -ENOMEM;
+    rc = kapi_store_get(the_server->store, key, &o);
+    free(key);
+    if (rc < 0)
+      return rc;
+    rc = kj_parse(o->json, o->len, (kj **)ret, err, sizeof err);
+    store_obj_unref(o);
+    return rc;
+  }
+  return -ENOENT;
+}
+
+static int make_dirs(const char *path)
+{
+  char buf[4096], *p;
+  snprintf(buf, sizeof buf, "%s", path);
+  for (p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+        return -errno;
+      *p = '/';
+    }
+  if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+    return -errno;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct options o;
+  kapi_store_options so = {0};
+  kapi_server_options ho = {0};
+  kapi_server srv = {0};
+  kapi_registry reg = {0};
+  kapi_plugins *ps;
+  kapi_store *store = NULL;
+  kj *cfg;
+  char err[1024];
+  sigset_t sigs;
+  int sig, rc = 1;
+  struct timespec t0, t1;
+
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (parse_options(argc, argv, &o) < 0)
+    return 2;
+  cfg = o.config_file ? read_config(o.config_file) : kj_object();
+  if (!cfg || apply_flags(cfg, &o) < 0)
+    return 1;
+  ps = kapi_plugins_new(cfg);
+  if (!ps || load_plugins(ps, &o, cfg) < 0)
+    goto out;
+  if (o.list_plugins) {
+    kapi_plugins_print(ps, stdout);
+    rc = 0;
+    goto out;
+  }
+  if (kapi_registry_build(&reg, ps, err, sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    goto out;
+  }
+  if (make_dirs(o.data_dir) < 0) {
+    LOG_ERROR("cannot create --data-dir %s: %s", o.data_dir, strerror(errno));
+    goto out;
+  }
+  so.dir = o.data_dir;
+  so.fsync = o.fsync;
+  if (kapi_store_open(&so, &store, err, sizeof err) < 0) {
+    LOG_ERROR("cannot open the store in %s: %s", o.data_dir, err);
+    goto out;
+  }
+  srv.store = store;
+  srv.plugins = ps;
+  srv.registry = &reg;
+  srv.start_time = time(NULL);
+  the_server = &srv;
+  kapi_host_set_store_get(store_get_hook);
+  if (kapi_server_seed(&srv, err, sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    goto out;
+  }
+
+  /* Signals are taken synchronously by this thread; block them before
+   * any server thread starts so that they inherit the mask. */
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  ho.bind_address = o.bind_address;
+  ho.port = o.port;
+  ho.threads = o.threads;
+  if (kapi_server_start(&srv, &ho, err, sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    goto out;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  LOG_INFO("serving on http://%s:%d (revision %lld, ready in %.1f ms)",
+           o.bind_address, srv.port, (long long)kapi_store_revision(store),
+           (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  sigwait(&sigs, &sig);
+  LOG_INFO("received signal %d, shutting down", sig);
+  kapi_server_stop(&srv);
+  rc = 0;
+out:
+  if (store)
+    kapi_store_close(store);
+  kapi_registry_free(&reg);
+  if (ps)
+    kapi_plugins_free(ps);
+  kj_free(cfg);
+  return rc;
+}

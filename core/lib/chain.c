@@ -1,0 +1,196 @@
+/*
+ * chain.c - the stages of the handler chain and the loop that runs them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "log.h"
+
+/* ---- request-info ------------------------------------------------------ */
+
+static int stage_request_info(kapi_server *srv, kapi_req *r,
+                              kapi_response *resp, kapi_error *e)
+{
+  const char *dry = kapi_req_query(r, "dryRun");
+  (void)srv;
+  (void)resp;
+  if (kapi_req_parse_info(r) < 0) {
+    kapi_error_internal(e, "cannot parse the request path");
+    return -ENOMEM;
+  }
+  if (dry && *dry) {
+    if (strcmp(dry, "All")) {
+      kapi_error_bad_request(e, "dryRun: Unsupported value: \"%s\": "
+                                "supported values: \"All\"", dry);
+      return -EINVAL;
+    }
+    r->dry_run = 1;
+  }
+  return 0;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+/* Authenticated users are also in system:authenticated, as upstream's
+ * union authenticator adds it (anonymous users are not). */
+static void add_authenticated_group(kj *user)
+{
+  kj *groups = kj_get(user, "groups");
+  const char *name = kj_get_str(user, "username");
+  size_t i;
+  if (!name || !strcmp(name, "system:anonymous"))
+    return;
+  if (!groups) {
+    groups = kj_array();
+    if (kj_set(user, "groups", groups) < 0)
+      return;
+  }
+  for (i = 0; i < kj_len(groups); i++)
+    if (!strcmp(kj_str(kj_at(groups, i)) ? kj_str(kj_at(groups, i)) : "",
+                "system:authenticated"))
+      return;
+  kj_append(groups, kj_string("system:authenticated"));
+}
+
+static int stage_authentication(kapi_server *srv, kapi_req *r,
+                                kapi_response *resp, kapi_error *e)
+{
+  size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHN), i;
+  (void)resp;
+  for (i = 0; i < n; i++) {
+    const kapi_component *c = kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHN, i);
+    const kapi_authn_ops *ops = c->ops;
+    kj *user = kj_object();
+    int rc;
+    if (!user)
+      return -ENOMEM;
+    rc = ops->authenticate(c->st, r, user, e);
+    if (rc == 1) {
+      add_authenticated_group(user);
+      r->user = user;
+      return 0;
+    }
+    kj_free(user);
+    if (rc < 0) {
+      /* Upstream's union aggregates errors and answers 401. */
+      LOG_V(2, "authenticator %s: %s", c->name,
+            e->message ? e->message : "error");
+      kapi_error_clear(e);
+    }
+  }
+  kapi_error_setf(e, 401, "Unauthorized", "Unauthorized");
+  return -EACCES;
+}
+
+/* ---- authorization ------------------------------------------------------- */
+
+/* Upstream's forbidden message (endpoints/handlers/responsewriters). */
+static void forbidden(kapi_req *r, const char *reason, kapi_error *e)
+{
+  const char *user = kj_get_str(r->user, "username");
+  char res[256], who[1024];
+
+  user = user ? user : "";
+  if (!r->is_resource_request) {
+    kapi_error_setf(e, 403, "Forbidden",
+                    "forbidden: User \"%s\" cannot %s path \"%s\"%s%s", user,
+                    r->verb, r->path, reason ? ": " : "", reason ? reason : "");
+    return;
+  }
+  snprintf(res, sizeof res, "%s%s%s", r->resource, *r->subresource ? "/" : "",
+           r->subresource);
+  if (*r->namespace_)
+    snprintf(who, sizeof who,
+             "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" in "
+             "the namespace \"%s\"",
+             user, r->verb, res, r->api_group, r->namespace_);
+  else
+    snprintf(who, sizeof who,
+             "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" at "
+             "the cluster scope",
+             user, r->verb, res, r->api_group);
+  if (*r->name)
+    snprintf(res, sizeof res, "%s%s%s \"%s\"", r->resource,
+             *r->api_group ? "." : "", r->api_group, r->name);
+  else
+    snprintf(res, sizeof res, "%s%s%s", r->resource, *r->api_group ? "." : "",
+             r->api_group);
+  kapi_error_setf(e, 403, "Forbidden", "%s is forbidden: %s%s%s", res, who,
+                  reason ? ": " : "", reason ? reason : "");
+  kapi_error_details(e, *r->name ? r->name : NULL,
+                     *r->api_group ? r->api_group : NULL, r->resource);
+}
+
+static int stage_authorization(kapi_server *srv, kapi_req *r,
+                               kapi_response *resp, kapi_error *e)
+{
+  size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHZ), i;
+  (void)resp;
+  for (i = 0; i < n; i++) {
+    const kapi_component *c = kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHZ, i);
+    const kapi_authz_ops *ops = c->ops;
+    kapi_error why;
+    kapi_decision d;
+
+    kapi_error_init(&why);
+    d = ops->authorize(c->st, r, &why);
+    if (d == KAPI_ALLOW) {
+      kapi_error_clear(&why);
+      return 0;
+    }
+    if (d == KAPI_DENY) {
+      forbidden(r, why.message, e);
+      kapi_error_clear(&why);
+      return -EACCES;
+    }
+    kapi_error_clear(&why);
+  }
+  forbidden(r, NULL, e);
+  return -EACCES;
+}
+
+/* ---- registry ------------------------------------------------------------ */
+
+static int stage_registry(kapi_server *srv, kapi_req *r, kapi_response *resp,
+                          kapi_error *e)
+{
+  (void)e;
+  if (r->is_resource_request)
+    kapi_handle_resource(srv, r, resp);
+  else
+    kapi_handle_nonresource(srv, r, resp);
+  return 0;
+}
+
+static const kapi_stage request_info = {"request-info", stage_request_info};
+static const kapi_stage authentication = {"authentication",
+                                          stage_authentication};
+static const kapi_stage authorization = {"authorization", stage_authorization};
+static const kapi_stage registry = {"registry", stage_registry};
+
+static const kapi_stage *const stages[] = {&request_info, &authentication,
+                                           &authorization, &registry, NULL};
+
+const kapi_stage *const *kapi_chain_stages(void) { return stages; }
+
+void kapi_chain_run(kapi_server *srv, kapi_req *r, kapi_response *resp)
+{
+  const kapi_stage *const *s;
+  kapi_error e;
+
+  kapi_error_init(&e);
+  for (s = stages; *s; s++) {
+    if ((*s)->run(srv, r, resp, &e) < 0) {
+      if (!kapi_error_isset(&e))
+        kapi_error_internal(&e, "stage %s failed", (*s)->name);
+      LOG_V(4, "%s %s refused by %s: %d %s", r->method, r->path, (*s)->name,
+            e.code, e.message);
+      kapi_response_error(resp, &e);
+      break;
+    }
+  }
+  kapi_error_clear(&e);
+}

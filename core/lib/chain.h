@@ -1,0 +1,27 @@
+/*
+ * chain.h - the handler chain, modelled on curl's connection filters: an
+ * ordered list of small, replaceable stages, each of which either passes
+ * the request on (0) or ends it with an error (<0, `e` set).
+ *
+ *   request-info -> authentication -> authorization -> registry
+ *
+ * Writes continue inside the registry stage through the admission
+ * stages (admission.h): decode -> mutating admission -> strategy
+ * (defaults, validation) -> validating admission -> storage, which is
+ * where upstream runs them too.
+ */
+#ifndef KAPI_CHAIN_H
+#define KAPI_CHAIN_H
+
+#include "server.h"
+
+typedef struct kapi_stage {
+  const char *name;
+  int (*run)(kapi_server *srv, kapi_req *r, kapi_response *resp,
+             kapi_error *e);
+} kapi_stage;
+
+/* The stages in order, NULL-terminated (for --list-plugins and docs). */
+const kapi_stage *const *kapi_chain_stages(void);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * schema.c - the compact field schema: node types, ObjectMeta, and the
+ * unknown-field walk behind fieldValidation=Strict/Warn.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+/* ---- node types ------------------------------------------------------ */
+
+static const struct {
+  const char *name;
+  kapi_schema_type type;
+} leaf_names[] = {
+    {"string", KAPI_SCHEMA_STRING},
+    {"integer", KAPI_SCHEMA_INTEGER},
+    {"number", KAPI_SCHEMA_NUMBER},
+    {"boolean", KAPI_SCHEMA_BOOLEAN},
+    {"quantity", KAPI_SCHEMA_QUANTITY},
+    {"int-or-string", KAPI_SCHEMA_INT_OR_STRING},
+    {"object", KAPI_SCHEMA_ANY},
+    {"map", KAPI_SCHEMA_MAP},
+    {"meta", KAPI_SCHEMA_META},
+};
+
+kapi_schema_type kapi_schema_type_of(const kj *schema)
+{
+  size_t i;
+  if (!schema)
+    return KAPI_SCHEMA_ANY;
+  switch (schema->type) {
+  case KJ_OBJECT:
+    return KAPI_SCHEMA_FIELDS;
+  case KJ_ARRAY:
+    return KAPI_SCHEMA_LIST;
+  case KJ_STRING:
+    for (i = 0; i < sizeof leaf_names / sizeof leaf_names[0]; i++)
+      if (!strcmp(schema->u.str.s, leaf_names[i].name))
+        return leaf_names[i].type;
+    return KAPI_SCHEMA_ANY;
+  default:
+    return KAPI_SCHEMA_ANY;
+  }
+}
+
+const kj *kapi_schema_list_item(const kj *schema)
+{
+  return kj_at(schema, 0);
+}
+
+/* ---- ObjectMeta ------------------------------------------------------ */
+
+/* Timestamps are RFC 3339 strings on the wire, hence "string". */
+static const char object_meta_text[] =
+    "{\"name\":\"string\",\"generateName\":\"string\","
+    "\"namespace\":\"string\",\"selfLink\":\"string\",\"uid\":\"string\","
+    "\"resourceVersion\":\"string\",\"generation\":\"integer\","
+    "\"creationTimestamp\":\"string\",\"deletionTimestamp\":\"string\","
+    "\"deletionGracePeriodSeconds\":\"integer\","
+    "\"labels\":\"map\",\"annotations\":\"map\","
+    "\"ownerReferences\":[{\"apiVersion\":\"string\",\"kind\":\"string\","
+    "\"name\":\"string\",\"uid\":\"string\",\"controller\":\"boolean\","
+    "\"blockOwnerDeletion\":\"boolean\"}],"
+    "\"finalizers\":[\"string\"],"
+    "\"managedFields\":[\"object\"]}";
+
+static kj *object_meta;
+static pthread_once_t object_meta_once = PTHREAD_ONCE_INIT;
+
+static void object_meta_build(void)
+{
+  char err[128];
+  if (kj_parse(object_meta_text, sizeof object_meta_text - 1, &object_meta,
+               err, sizeof err) < 0)
+    object_meta = NULL;
+}
+
+const kj *kapi_schema_object_meta(void)
+{
+  pthread_once(&object_meta_once, object_meta_build);
+  return object_meta;
+}
+
+/* ---- the unknown-field walk -------------------------------------------- */
+
+/* The walk's state: the path of the value being looked at (grown and
+ * shrunk in place as the walk goes down and back up) and the result. */
+struct walk {
+  char *path;
+  size_t len, cap;
+  char **found;
+  size_t n, found_cap;
+  int err; /* first -errno */
+};
+
+static void walk_reserve(struct walk *w, size_t more)
+{
+  char *p;
+  size_t cap;
+  if (w->len + more + 1 <= w->cap)
+    return;
+  cap = w->cap ? w->cap : 64;
+  while (cap < w->len + more + 1)
+    cap *= 2;
+  p = realloc(w->path, cap);
+  if (!p) {
+    w->err = -ENOMEM;
+    return;
+  }
+  w->path = p;
+  w->cap = cap;
+}
+
+/* Appends ".key" ("key" at the root).  Returns the length to pop to. */
+static size_t push_key(struct walk *w, const char *key)
+{
+  size_t mark = w->len, n = strlen(key);
+  walk_reserve(w, n + 1);
+  if (w->err)
+    return mark;
+  if (w->len)
+    w->path[w->len++] = '.';
+  memcpy(w->path + w->len, key, n);
+  w->len += n;
+  w->path[w->len] = '\0';
+  return mark;
+}
+
+static size_t push_index(struct walk *w, size_t i)
+{
+  size_t mark = w->len;
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "[%zu]", i);
+  walk_reserve(w, (size_t)n);
+  if (w->err)
+    return mark;
+  memcpy(w->path + w->len, buf, (size_t)n + 1);
+  w->len += (size_t)n;
+  return mark;
+}
+
+static void pop_to(struct walk *w, size_t mark)
+{
+  w->len = mark;
+  if (w->path)
+    w->path[mark] = '\0';
+}
+
+/* Records the current path as an unknown field. */
+static void record(struct walk *w)
+{
+  char *copy;
+  if (w->err)
+    return;
+  if (w->n == w->found_cap) {
+    size_t cap = w->found_cap ? w->found_cap * 2 : 4;
+    char **p = realloc(w->found, cap * sizeof *p);
+    if (!p) {
+      w->err = -ENOMEM;
+      return;
+    }
+    w->found = p;
+    w->found_cap = cap;
+  }
+  copy = strdup(w->path ? w->path : "");
+  if (!copy) {
+    w->err = -ENOMEM;
+    return;
+  }
+  w->found[w->n++] = copy;
+}
+
+static void walk_value(struct walk *w, const kj *schema, const kj *v);
+
+/* The fields every object's root knows without the plugin saying so. */
+static const kj *implicit_root_field(const char *key)
+{
+  static const char string_leaf[] = "string";
+  static const kj string_schema = {
+      .type = KJ_STRING,
+      .u.str = {.s = (char *)string_leaf, .len = sizeof string_leaf - 1}};
+
+  if (!strcmp(key, "apiVersion") || !strcmp(key, "kind"))
+    return &string_schema;
+  if (!strcmp(key, "metadata"))
+    return kapi_schema_object_meta();
+  return NULL;
+}
+
+/* An object checked against a field schema.  `root` adds the implicit
+ * root fields. */
+static void walk_fields(struct walk *w, const kj *fields, const kj *obj,
+                        int root)
+{
+  size_t i;
+  if (!obj || obj->type != KJ_OBJECT)
+    return; /* a type mismatch, not an unknown field */
+  for (i = 0; i < obj->u.c.n && !w->err; i++) {
+    const char *key = obj->u.c.keys[i];
+    const kj *sub = kj_get(fields, key);
+    size_t mark = push_key(w, key);
+    int known = sub != NULL;
+
+    if (!sub && root) {
+      sub = implicit_root_field(key);
+      known = sub != NULL;
+    }
+    if (!known)
+      record(w);
+    else
+      walk_value(w, sub, obj->u.c.items[i]);
+    pop_to(w, mark);
+  }
+}
+
+static void walk_list(struct walk *w, const kj *item, const kj *arr)
+{
+  size_t i;
+  if (!arr || arr->type != KJ_ARRAY)
+    return;
+  for (i = 0; i < arr->u.c.n && !w->err; i++) {
+    size_t mark = push_index(w, i);
+    walk_value(w, item, arr->u.c.items[i]);
+    pop_to(w, mark);
+  }
+}
+
+static void walk_value(struct walk *w, const kj *schema, const kj *v)
+{
+  if (w->err)
+    return;
+  switch (kapi_schema_type_of(schema)) {
+  case KAPI_SCHEMA_FIELDS:
+    walk_fields(w, schema, v, 0);
+    break;
+  case KAPI_SCHEMA_LIST:
+    walk_list(w, kapi_schema_list_item(schema), v);
+    break;
+  case KAPI_SCHEMA_META:
+    walk_fields(w, kapi_schema_object_meta(), v, 0);
+    break;
+  default:
+    break; /* leaves, maps and free-form values hold no unknown fields */
+  }
+}
+
+void kapi_schema_paths_free(char **paths, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    free(paths[i]);
+  free(paths);
+}
+
+int kapi_schema_unknown_fields(const kj *schema, const kj *obj,
+                               char ***ret_paths, size_t *ret_n)
+{
+  struct walk w = {0};
+
+  *ret_paths = NULL;
+  *ret_n = 0;
+  if (!schema)
+    return 0;
+  /* Built here once so that the walk never meets a missing ObjectMeta. */
+  if (!kapi_schema_object_meta())
+    return -ENOMEM;
+  if (kapi_schema_type_of(schema) == KAPI_SCHEMA_FIELDS)
+    walk_fields(&w, schema, obj, 1);
+  else
+    walk_value(&w, schema, obj);
+  free(w.path);
+  if (w.err) {
+    kapi_schema_paths_free(w.found, w.n);
+    return w.err;
+  }
+  *ret_paths = w.found;
+  *ret_n = w.n;
+  return 0;
+}
+
+/* ---- pruning ------------------------------------------------------------ */
+
+static size_t prune_value(const kj *schema, kj *v);
+
+static size_t prune_fields(const kj *fields, kj *obj, int root)
+{
+  size_t i = 0, removed = 0;
+  if (!obj || obj->type != KJ_OBJECT)
+    return 0;
+  while (i < obj->u.c.n) {
+    const char *key = obj->u.c.keys[i];
+    const kj *sub = kj_get(fields, key);
+    if (!sub && root)
+      sub = implicit_root_field(key);
+    if (!sub) {
+      kj_remove(obj, key); /* keys are unique: this is member i */
+      removed++;
+      continue;
+    }
+    removed += prune_value(sub, obj->u.c.items[i]);
+    i++;
+  }
+  return removed;
+}
+
+static size_t prune_value(const kj *schema, kj *v)
+{
+  size_t i, removed = 0;
+  switch (kapi_schema_type_of(schema)) {
+  case KAPI_SCHEMA_FIELDS:
+    return prune_fields(schema, v, 0);
+  case KAPI_SCHEMA_LIST:
+    if (!v || v->type != KJ_ARRAY)
+      return 0;
+    for (i = 0; i < v->u.c.n; i++)
+      removed += prune_value(kapi_schema_list_item(schema), v->u.c.items[i]);
+    return removed;
+  case KAPI_SCHEMA_META:
+    return prune_fields(kapi_schema_object_meta(), v, 0);
+  default:
+    return 0;
+  }
+}
+
+size_t kapi_schema_prune(const kj *schema, kj *obj)
+{
+  /* Without ObjectMeta (out of memory) metadata cannot be told apart
+   * from unknown fields: keep everything rather than drop real data. */
+  if (!schema || !kapi_schema_object_meta())
+    return 0;
+  if (kapi_schema_type_of(schema) == KAPI_SCHEMA_FIELDS)
+    return prune_fields(schema, obj, 1);
+  return prune_value(schema, obj);
+}

@@ -1,0 +1,495 @@
+/*
+ * server.c - the HTTP front end on libmicrohttpd.
+ *
+ * MHD runs a pool of event-loop threads (epoll where available).  Each
+ * request's body is collected, then the handler chain runs and the answer
+ * is queued.  Watches are chunked responses fed from a callback; when a
+ * watch has nothing to send its connection is suspended, so hundreds of
+ * idle watchers cost no thread.  The store wakes them through the wake
+ * hub: a single thread that resumes connections (never from the store's
+ * own threads, which must not block) and fires watch timers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "server.h"
+#include "watch_http.h"
+
+#define MAX_BODY (3 * 1024 * 1024) /* upstream's default request limit */
+
+/* ---- responses ------------------------------------------------------ */
+
+void kapi_response_reset(kapi_response *resp)
+{
+  free(resp->body);
+  free(resp->warnings);
+  if (resp->stream)
+    watch_stream_free(resp->stream);
+  memset(resp, 0, sizeof *resp);
+}
+
+void kapi_response_take(kapi_response *resp, int code, char *body,
+                        size_t len)
+{
+  free(resp->body);
+  resp->code = code;
+  resp->content_type = "application/json";
+  resp->body = body;
+  resp->len = len;
+}
+
+int kapi_response_json(kapi_response *resp, int code, const kj *obj)
+{
+  size_t len;
+  char *body = kj_dump(obj, &len);
+  if (!body)
+    return -ENOMEM;
+  kapi_response_take(resp, code, body, len);
+  return 0;
+}
+
+void kapi_response_error(kapi_response *resp, const kapi_error *e)
+{
+  kj *st = kapi_error_to_status(e);
+  if (!st || kapi_response_json(resp, e->code, st) < 0) {
+    static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+                              "\"status\":\"Failure\",\"code\":500}";
+    kapi_response_take(resp, 500, strdup(oom), sizeof oom - 1);
+  }
+  kj_free(st);
+}
+
+void kapi_response_warn(kapi_response *resp, const char *text)
+{
+  size_t old = resp->warnings ? strlen(resp->warnings) : 0;
+  char *w = realloc(resp->warnings, old + strlen(text) + 2);
+  if (!w)
+    return;
+  if (old)
+    w[old++] = '\n';
+  strcpy(w + old, text);
+  resp->warnings = w;
+}
+
+/* ---- the wake hub ----------------------------------------------------- */
+
+/* One streaming connection. */
+struct stream_conn {
+  struct MHD_Connection *conn;
+  watch_stream *ws;
+  pthread_mutex_t mu; /* guards suspended and the stream reads */
+  int suspended;
+  int woken;          /* queued on the hub's wake list */
+  struct stream_conn *next_wake;
+  struct stream_conn *prev, *next; /* all live streams */
+  struct watch_hub *hub;
+};
+
+struct watch_hub {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  pthread_t thread;
+  int stopping;
+  struct stream_conn *wake_head;
+  struct stream_conn *all;
+};
+
+/* Called from the store's publishing thread: queue, never block long. */
+static void stream_wake(void *arg)
+{
+  struct stream_conn *sc = arg;
+  struct watch_hub *hub = sc->hub;
+  pthread_mutex_lock(&hub->mu);
+  if (!sc->woken) {
+    sc->woken = 1;
+    sc->next_wake = hub->wake_head;
+    hub->wake_head = sc;
+    pthread_cond_signal(&hub->cond);
+  }
+  pthread_mutex_unlock(&hub->mu);
+}
+
+/* Resumes a suspended stream.  Caller holds hub->mu. */
+static void stream_resume(struct stream_conn *sc)
+{
+  pthread_mutex_lock(&sc->mu);
+  if (sc->suspended) {
+    sc->suspended = 0;
+    MHD_resume_connection(sc->conn);
+  }
+  pthread_mutex_unlock(&sc->mu);
+}
+
+static void *hub_main(void *arg)
+{
+  struct watch_hub *hub = arg;
+  struct timespec deadline;
+  struct stream_conn *sc;
+
+  pthread_mutex_lock(&hub->mu);
+  while (!hub->stopping) {
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 1;
+    if (!hub->wake_head)
+      pthread_cond_timedwait(&hub->cond, &hub->mu, &deadline);
+    while ((sc = hub->wake_head)) {
+      hub->wake_head = sc->next_wake;
+      sc->woken = 0;
+      stream_resume(sc);
+    }
+    /* Timers: deadlines and bookmarks (a few checks per second). */
+    for (sc = hub->all; sc; sc = sc->next)
+      if (watch_stream_due(sc->ws, time(NULL)))
+        stream_resume(sc);
+  }
+  /* Let every stream run to its end so MHD can close them. */
+  for (sc = hub->all; sc; sc = sc->next)
+    stream_resume(sc);
+  pthread_mutex_unlock(&hub->mu);
+  return NULL;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct stream_conn *sc = cls;
+  ssize_t n;
+  (void)pos;
+  pthread_mutex_lock(&sc->mu);
+  n = sc->hub->stopping ? -1 : watch_stream_fill(sc->ws, buf, max);
+  if (n == 0) {
+    sc->suspended = 1;
+    MHD_suspend_connection(sc->conn);
+  }
+  pthread_mutex_unlock(&sc->mu);
+  if (n < 0)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  return n;
+}
+
+static void stream_free(void *cls)
+{
+  struct stream_conn *sc = cls;
+  struct watch_hub *hub = sc->hub;
+  struct stream_conn **pp;
+
+  /* After this no wake can come from the store. */
+  watch_stream_free(sc->ws);
+  pthread_mutex_lock(&hub->mu);
+  for (pp = &hub->wake_head; *pp; pp = &(*pp)->next_wake)
+    if (*pp == sc) {
+      *pp = sc->next_wake;
+      break;
+    }
+  if (sc->prev)
+    sc->prev->next = sc->next;
+  else
+    hub->all = sc->next;
+  if (sc->next)
+    sc->next->prev = sc->prev;
+  pthread_mutex_unlock(&hub->mu);
+  pthread_mutex_destroy(&sc->mu);
+  free(sc);
+}
+
+static struct MHD_Response *stream_response(kapi_server *srv,
+                                            struct MHD_Connection *conn,
+                                            watch_stream *ws)
+{
+  struct watch_hub *hub = srv->watches;
+  struct stream_conn *sc = calloc(1, sizeof *sc);
+  struct MHD_Response *resp;
+
+  if (!sc)
+    return NULL;
+  sc->conn = conn;
+  sc->ws = ws;
+  sc->hub = hub;
+  pthread_mutex_init(&sc->mu, NULL);
+  resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                           stream_read, sc, stream_free);
+  if (!resp) {
+    pthread_mutex_destroy(&sc->mu);
+    free(sc);
+    return NULL;
+  }
+  pthread_mutex_lock(&hub->mu);
+  sc->next = hub->all;
+  if (hub->all)
+    hub->all->prev = sc;
+  hub->all = sc;
+  pthread_mutex_unlock(&hub->mu);
+  watch_stream_set_wake(ws, stream_wake, sc);
+  return resp;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+/* Per-request state kept by MHD between calls of the access handler. */
+struct req_ctx {
+  char *body;
+  size_t len, cap;
+  int too_large;
+};
+
+static const char *conn_header(void *conn, const char *name)
+{
+  return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static const char *conn_query(void *conn, const char *name)
+{
+  return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *kapi_req_query(const kapi_req *r, const char *name)
+{
+  return r->query ? r->query(r->conn, name) : NULL;
+}
+
+static int body_append(struct req_ctx *ctx, const char *data, size_t n)
+{
+  if (ctx->len + n > MAX_BODY) {
+    ctx->too_large = 1;
+    return 0;
+  }
+  if (ctx->len + n + 1 > ctx->cap) {
+    size_t cap = ctx->cap ? ctx->cap : 4096;
+    char *b;
+    while (ctx->len + n + 1 > cap)
+      cap *= 2;
+    b = realloc(ctx->body, cap);
+    if (!b)
+      return -ENOMEM;
+    ctx->body = b;
+    ctx->cap = cap;
+  }
+  memcpy(ctx->body + ctx->len, data, n);
+  ctx->len += n;
+  ctx->body[ctx->len] = '\0';
+  return 0;
+}
+
+/* Adds each Warning as `299 - "text"` with inner quotes escaped. */
+static void add_warnings(struct MHD_Response *resp, const char *warnings)
+{
+  const char *p = warnings;
+  while (p && *p) {
+    const char *end = strchr(p, '\n');
+    size_t n = end ? (size_t)(end - p) : strlen(p), i, o = 0;
+    char *hv = malloc(n * 2 + 16);
+    if (!hv)
+      return;
+    o += (size_t)sprintf(hv, "299 - \"");
+    for (i = 0; i < n; i++) {
+      if (p[i] == '"' || p[i] == '\\')
+        hv[o++] = '\\';
+      hv[o++] = p[i];
+    }
+    hv[o++] = '"';
+    hv[o] = '\0';
+    MHD_add_response_header(resp, "Warning", hv);
+    free(hv);
+    p = end ? end + 1 : NULL;
+  }
+}
+
+static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
+                             kapi_response *kr)
+{
+  struct MHD_Response *resp;
+  enum MHD_Result ret;
+
+  if (kr->stream) {
+    resp = stream_response(srv, conn, kr->stream);
+    if (!resp)
+      return MHD_NO;
+    kr->stream = NULL; /* now owned by the response */
+  } else {
+    resp = MHD_create_response_from_buffer(kr->len, kr->body,
+                                           MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+      return MHD_NO;
+    kr->body = NULL;
+  }
+  MHD_add_response_header(resp, "Content-Type",
+                          kr->content_type ? kr->content_type
+                                           : "application/json");
+  MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+  add_warnings(resp, kr->warnings);
+  ret = MHD_queue_response(conn, (unsigned)kr->code, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+  kapi_server *srv = cls;
+  struct req_ctx *ctx = *con_cls;
+  kapi_req r;
+  kapi_response kr;
+  enum MHD_Result ret;
+  (void)version;
+
+  if (!ctx) {
+    ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+      return MHD_NO;
+    *con_cls = ctx;
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (body_append(ctx, upload_data, *upload_size) < 0)
+      return MHD_NO;
+    *upload_size = 0;
+    return MHD_YES;
+  }
+
+  memset(&r, 0, sizeof r);
+  memset(&kr, 0, sizeof kr);
+  r.method = method;
+  r.path = strdup(url);
+  r.conn = conn;
+  r.header = conn_header;
+  r.query = conn_query;
+  r.body = ctx->body;
+  r.body_len = ctx->len;
+  r.now = time(NULL);
+  if (!r.path)
+    return MHD_NO;
+  if (ctx->too_large) {
+    kapi_error e;
+    kapi_error_init(&e);
+    kapi_error_setf(&e, 413, "RequestEntityTooLarge",
+                    "Request entity too large: limit is %d", MAX_BODY);
+    kapi_response_error(&kr, &e);
+    kapi_error_clear(&e);
+  } else {
+    kapi_chain_run(srv, &r, &kr);
+  }
+  LOG_V(3, "%s %s: %d", method, url, kr.code);
+  ret = queue(srv, conn, &kr);
+  kapi_response_reset(&kr);
+  kapi_req_reset(&r);
+  return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+  struct req_ctx *ctx = *con_cls;
+  (void)cls;
+  (void)conn;
+  (void)toe;
+  if (ctx) {
+    free(ctx->body);
+    free(ctx);
+    *con_cls = NULL;
+  }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  char buf[512];
+  size_t n;
+  (void)cls;
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  n = strlen(buf);
+  if (n && buf[n - 1] == '\n')
+    buf[n - 1] = '\0';
+  LOG_V(2, "microhttpd: %s", buf);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static int hub_start(kapi_server *srv)
+{
+  struct watch_hub *hub = calloc(1, sizeof *hub);
+  if (!hub)
+    return -ENOMEM;
+  pthread_mutex_init(&hub->mu, NULL);
+  pthread_cond_init(&hub->cond, NULL);
+  if (pthread_create(&hub->thread, NULL, hub_main, hub) != 0) {
+    free(hub);
+    return -EAGAIN;
+  }
+  srv->watches = hub;
+  return 0;
+}
+
+int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
+                      char *err, size_t errlen)
+{
+  struct sockaddr_in addr;
+  const union MHD_DaemonInfo *info;
+  unsigned threads = opts->threads > 0 ? (unsigned)opts->threads
+                                       : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  struct MHD_Daemon *d;
+
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)opts->port);
+  if (inet_pton(AF_INET, opts->bind_address ? opts->bind_address : "127.0.0.1",
+                &addr.sin_addr) != 1) {
+    snprintf(err, errlen, "invalid bind address %s", opts->bind_address);
+    return -EINVAL;
+  }
+  if (hub_start(srv) < 0) {
+    snprintf(err, errlen, "cannot start the watch thread");
+    return -EAGAIN;
+  }
+  d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+          MHD_USE_ERROR_LOG,
+      0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+      srv, MHD_OPTION_SOCK_ADDR, &addr,
+      MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+      MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_END);
+  if (!d) {
+    snprintf(err, errlen, "cannot listen on %s:%d: %s",
+             opts->bind_address ? opts->bind_address : "127.0.0.1",
+             opts->port, strerror(errno));
+    kapi_server_stop(srv);
+    return -EADDRINUSE;
+  }
+  srv->mhd = d;
+  info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  srv->port = info ? info->port : opts->port;
+  return 0;
+}
+
+void kapi_server_stop(kapi_server *srv)
+{
+  struct watch_hub *hub = srv->watches;
+  if (hub) {
+    pthread_mutex_lock(&hub->mu);
+    hub->stopping = 1;
+    pthread_cond_signal(&hub->cond);
+    pthread_mutex_unlock(&hub->mu);
+    pthread_join(hub->thread, NULL);
+  }
+  if (srv->mhd)
+    MHD_stop_daemon(srv->mhd);
+  srv->mhd = NULL;
+  if (hub) {
+    pthread_mutex_destroy(&hub->mu);
+    pthread_cond_destroy(&hub->cond);
+    free(hub);
+    srv->watches = NULL;
+  }
+}

@@ -1,0 +1,77 @@
+/*
+ * server.h - the API server: the HTTP front end (libmicrohttpd), the
+ * handler chain, and the state the handlers share.
+ */
+#ifndef KAPI_SERVER_H
+#define KAPI_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "plugin_loader.h"
+#include "registry.h"
+#include "request.h"
+#include "status.h"
+#include "store.h"
+
+typedef struct kapi_server kapi_server;
+typedef struct watch_stream watch_stream; /* watch_http.c */
+
+/* What a handler answers: a whole body, or a watch stream. */
+typedef struct kapi_response {
+  int code;
+  const char *content_type; /* static string */
+  char *body;               /* owned */
+  size_t len;
+  char *warnings;           /* owned; "\n"-separated warning texts */
+  watch_stream *stream;     /* owned until handed to the server */
+} kapi_response;
+
+void kapi_response_reset(kapi_response *resp);
+/* Sets a JSON body from an object (the object is borrowed). */
+int kapi_response_json(kapi_response *resp, int code, const kj *obj);
+/* Takes ownership of an already-serialised JSON body. */
+void kapi_response_take(kapi_response *resp, int code, char *body,
+                        size_t len);
+/* A Status body for the error. */
+void kapi_response_error(kapi_response *resp, const kapi_error *e);
+/* Adds a Warning header text (copied). */
+void kapi_response_warn(kapi_response *resp, const char *text);
+
+typedef struct kapi_server_options {
+  const char *bind_address; /* "127.0.0.1" */
+  int port;                 /* 0 = any free port */
+  int threads;              /* 0 = number of CPUs */
+} kapi_server_options;
+
+struct kapi_server {
+  kapi_store *store;        /* borrowed */
+  kapi_plugins *plugins;    /* borrowed */
+  kapi_registry *registry;  /* borrowed */
+  int64_t start_time;
+  struct watch_hub *watches;/* watch_http.c */
+  void *mhd;                /* struct MHD_Daemon */
+  int port;                 /* the bound port */
+};
+
+int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
+                      char *err, size_t errlen);
+void kapi_server_stop(kapi_server *srv);
+
+/* Creates the resources' initial objects that do not exist yet. */
+int kapi_server_seed(kapi_server *srv, char *err, size_t errlen);
+
+/* The handler chain (chain.c): runs every stage for one request. */
+void kapi_chain_run(kapi_server *srv, kapi_req *r, kapi_response *resp);
+
+/* Handlers. */
+void kapi_handle_nonresource(kapi_server *srv, kapi_req *r,
+                             kapi_response *resp);
+void kapi_handle_resource(kapi_server *srv, kapi_req *r,
+                          kapi_response *resp);
+
+/* Query parameter of the request, or NULL. */
+const char *kapi_req_query(const kapi_req *r, const char *name);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * kapi/plugin.h - the plugin ABI of kapi, version 1.
+ *
+ * This is the only header a plugin needs.  It depends on libc alone: a
+ * plugin links against nothing of ours.  Everything the host offers is
+ * reached through the function table (kapi_host_api) handed to the
+ * plugin's init function, and everything the plugin offers is described
+ * by size-prefixed operation tables that it registers from init.
+ *
+ * Rules (see docs/plugins.md):
+ *  - Export exactly one symbol, kapi_plugin_describe(), with
+ *    KAPI_PLUGIN_DEFINE().  Build with -fvisibility=hidden.
+ *  - Register components only from init; if init fails, every
+ *    registration it made is rolled back.
+ *  - Structs here are only ever appended to.  The host reads the prefix
+ *    of an ops table given by its `size`; a NULL member means "not
+ *    implemented".  Test for host functions newer than 1.0 with
+ *    KAPI_API_HAS().
+ *  - Ownership: everything passed in to a plugin callback is borrowed for
+ *    the duration of the call.  Ops tables and column tables must have
+ *    static storage (the host keeps the pointer).  Names are copied.
+ *    Text handed back to the host goes through copying calls
+ *    (error_set, field_error, obj_set_*), so memory never crosses
+ *    allocators.
+ *  - Request-path callbacks (authn, authz, admission, resource) run
+ *    concurrently on server threads: they must be reentrant.
+ */
+#ifndef KAPI_PLUGIN_H
+#define KAPI_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KAPI_ABI_MAJOR 1 /* bumped: every plugin must be rebuilt */
+#define KAPI_ABI_MINOR 0 /* bumped: members appended; old plugins load */
+#define KAPI_PLUGIN_MAGIC 0x4b415049u /* "KAPI" */
+
+#define KAPI_EXPORT __attribute__((visibility("default")))
+#define KAPI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+typedef struct kapi_plugin kapi_plugin; /* host handle of one loaded .so */
+typedef struct kapi_error kapi_error;   /* host-owned error slot */
+typedef struct kapi_req kapi_req;       /* one API request */
+typedef struct kapi_obj kapi_obj;       /* a JSON value (object, array...) */
+typedef struct kapi_host_api kapi_host_api;
+
+/* Explicit values, never renumbered, forced to 32 bits. */
+typedef enum kapi_kind {
+  KAPI_KIND_AUTHN = 1,
+  KAPI_KIND_AUTHZ = 2,
+  KAPI_KIND_ADMISSION = 3,
+  KAPI_KIND_RESOURCE = 4,
+  KAPI_KIND_SCHED = 5,      /* declared; filled by a later ABI minor */
+  KAPI_KIND_CONTROLLER = 6, /* declared; filled by a later ABI minor */
+  KAPI_KIND_RUNTIME = 7,    /* declared; filled by a later ABI minor */
+  KAPI_KIND_STORAGE = 8,    /* declared; filled by a later ABI minor */
+  _KAPI_KIND_FORCE32 = 0x7fffffff
+} kapi_kind;
+
+typedef enum kapi_op {
+  KAPI_OP_CREATE = 1 << 0,
+  KAPI_OP_UPDATE = 1 << 1,
+  KAPI_OP_DELETE = 1 << 2,
+  KAPI_OP_CONNECT = 1 << 3,
+  _KAPI_OP_FORCE32 = 0x7fffffff
+} kapi_op;
+
+/* Same values as Kubernetes' authorizer.Decision. */
+typedef enum kapi_decision {
+  KAPI_DENY = 0,
+  KAPI_ALLOW = 1,
+  KAPI_NO_OPINION = 2,
+  _KAPI_DECISION_FORCE32 = 0x7fffffff
+} kapi_decision;
+
+/* Types of kapi_obj values, as returned by obj_type(). */
+typedef enum kapi_obj_type {
+  KAPI_OBJ_NONE = 0, /* absent (NULL pointer) */
+  KAPI_OBJ_NULL = 1,
+  KAPI_OBJ_BOOL = 2,
+  KAPI_OBJ_NUMBER = 3,
+  KAPI_OBJ_STRING = 4,
+  KAPI_OBJ_ARRAY = 5,
+  KAPI_OBJ_OBJECT = 6,
+  _KAPI_OBJ_FORCE32 = 0x7fffffff
+} kapi_obj_type;
+
+/* Log levels for api->log: klog's severities plus verbosity. */
+enum {
+  KAPI_LOG_ERROR = -2,
+  KAPI_LOG_WARNING = -1,
+  KAPI_LOG_INFO = 0, /* 1..9: verbose, shown with -v N */
+};
+
+/*
+ * Ordering fallback when the configuration names no chain order: sort by
+ * (priority, name), then honour before/after edges.  REALLY_* are for
+ * core components.
+ */
+enum {
+  KAPI_ORDER_REALLY_FIRST = -10,
+  KAPI_ORDER_FIRST = 0,
+  KAPI_ORDER_MIDDLE = 10,
+  KAPI_ORDER_LAST = 20,
+  KAPI_ORDER_REALLY_LAST = 30
+};
+
+typedef struct kapi_order {
+  int32_t priority;
+  const char *const *after;  /* NULL-terminated component names, or NULL */
+  const char *const *before; /* NULL-terminated component names, or NULL */
+} kapi_order;
+
+/*
+ * Authenticator (authenticator.Request).  Returns 1 when the request is
+ * authenticated (the plugin filled `user` with "username", "uid",
+ * "groups" (array) and "extra" (object)), 0 when the plugin has no
+ * opinion, <0 on error (set `e`).  Authenticators run as upstream's
+ * union: first success wins.
+ */
+typedef struct kapi_authn_ops {
+  uint32_t size;
+  int (*authenticate)(void *st, const kapi_req *r, kapi_obj *user,
+                      kapi_error *e);
+} kapi_authn_ops;
+
+/*
+ * Authorizer (authorizer.Authorizer).  Read the attributes with
+ * api->req_get ("user.name", "verb", "namespace", "resource", ...).  The
+ * first ALLOW or DENY ends the chain; a reason may be put in `e` with
+ * error_set (its message is used in the 403).
+ */
+typedef struct kapi_authz_ops {
+  uint32_t size;
+  kapi_decision (*authorize)(void *st, const kapi_req *r, kapi_error *e);
+} kapi_authz_ops;
+
+/*
+ * Admission (admission.Interface).  `handles` is a kapi_op mask.  Every
+ * mutating admit runs in chain order, then every validate; the first
+ * error ends the request with the status set in `e`.  `obj` is the
+ * incoming object (NULL on DELETE); the old one is api->req_old_object().
+ */
+typedef struct kapi_admission_ops {
+  uint32_t size;
+  uint32_t handles;
+  int (*admit)(void *st, kapi_req *r, kapi_obj *obj, kapi_error *e);
+  int (*validate)(void *st, const kapi_req *r, const kapi_obj *obj,
+                  kapi_error *e);
+} kapi_admission_ops;
+
+/* One column of the Table a resource is printed as (meta.k8s.io/v1). */
+typedef struct kapi_column {
+  const char *name;        /* "Name", "Ready", ... */
+  const char *type;        /* "string", "integer", "date", ... */
+  const char *format;      /* "name" for the name column, else "" */
+  const char *description;
+  int32_t priority;        /* 0 = always shown, 1 = -o wide */
+} kapi_column;
+
+/* A field selector label a resource supports, and where it reads. */
+typedef struct kapi_field_label {
+  const char *label;   /* e.g. "spec.nodeName" */
+  const char *pointer; /* JSON pointer into the object, "/spec/nodeName" */
+} kapi_field_label;
+
+/* How metadata.name is validated. */
+enum {
+  KAPI_NAME_DNS_SUBDOMAIN = 0, /* RFC 1123 subdomain, <= 253 */
+  KAPI_NAME_DNS_LABEL = 1,     /* RFC 1123 label, <= 63 */
+};
+
+/*
+ * A resource (rest.RESTCreateStrategy + RESTUpdateStrategy + printer).
+ * The generic Store in the host does everything else: names, uid,
+ * resourceVersion, timestamps, selectors, paging, watch, storage.
+ *
+ * `schema` is the resource's field schema in kapi's compact form (see
+ * docs/plugins.md): a JSON text in which an object maps each known field
+ * to its own schema, an array of one element is a list of that schema,
+ * and a string names a leaf type ("string", "integer", "number",
+ * "boolean", "quantity", "int-or-string", "object" for free-form,
+ * "map" for string->string maps, "meta" for ObjectMeta).  The host uses
+ * it to reject unknown fields (fieldValidation=Strict) and to serve
+ * OpenAPI.
+ */
+typedef struct kapi_resource_ops {
+  uint32_t size;
+  const char *group;    /* "" for the core group */
+  const char *version;  /* "v1" */
+  const char *resource; /* plural, "pods" */
+  const char *kind;     /* "Pod" */
+  const char *singular; /* "pod" */
+  const char *const *short_names; /* NULL-terminated, or NULL */
+  const char *const *categories;  /* NULL-terminated, or NULL */
+  int namespaced;
+  int name_rule; /* KAPI_NAME_* */
+  int allow_create_on_update;
+  int allow_unconditional_update;
+  const char *schema;
+  const kapi_field_label *fields; /* beyond metadata.name/namespace */
+  size_t n_fields;
+  const kapi_column *columns; /* the Table; NULL = NAME, CREATED AT */
+  size_t n_columns;
+
+  /* Defaults and status reset on create (obj is the whole object). */
+  void (*prepare_for_create)(void *st, kapi_obj *obj);
+  /* Append field errors with api->field_error(); return their count. */
+  int (*validate)(void *st, const kapi_obj *obj, kapi_obj *errs);
+  /* On update; `old` is the stored object. */
+  void (*prepare_for_update)(void *st, kapi_obj *obj, const kapi_obj *old);
+  int (*validate_update)(void *st, const kapi_obj *obj, const kapi_obj *old,
+                         kapi_obj *errs);
+  /*
+   * Called on DELETE before the host decides.  Set *grace to the grace
+   * period in seconds (it holds the request's, or -1 if none was given).
+   * Return 1 to keep the object (it is marked with deletionTimestamp
+   * and stays until its finalizers are gone), 0 to let the host decide
+   * (finalizers or *grace > 0 keep it), <0 to refuse (set `e`).  `obj` may
+   * be changed (e.g. status.phase = Terminating).
+   */
+  int (*before_delete)(void *st, kapi_obj *obj, int64_t *grace,
+                       kapi_error *e);
+  /*
+   * Fill one Table row: append one cell per column to the array `cells`
+   * (obj_append_*).  `now` is the request time in Unix seconds, for ages.
+   */
+  int (*table_row)(void *st, const kapi_obj *obj, int64_t now,
+                   kapi_obj *cells);
+  /* Objects created at first start (e.g. the default namespaces), as a
+   * JSON array of objects; NULL for none. */
+  const char *initial_objects;
+} kapi_resource_ops;
+
+/*
+ * The host API.  Append-only; test members newer than 1.0 with
+ * KAPI_API_HAS before calling them.  All members are thread-safe unless
+ * noted.  Object accessors take JSON pointers (RFC 6901, "/spec/nodeName",
+ * "/spec/containers/0/name"); in setters the last token "-" appends to an
+ * array, and missing intermediate objects are created.
+ */
+struct kapi_host_api {
+  uint32_t size;
+  uint16_t abi_major, abi_minor;
+
+  /* Registration: only from init, else -EPERM.  ops: static storage;
+   * st: owned by the plugin; name and order: copied. */
+  int (*register_authn)(kapi_plugin *p, const char *name,
+                        const kapi_authn_ops *ops, void *st,
+                        const kapi_order *order);
+  int (*register_authz)(kapi_plugin *p, const char *name,
+                        const kapi_authz_ops *ops, void *st,
+                        const kapi_order *order);
+  int (*register_admission)(kapi_plugin *p, const char *name,
+                            const kapi_admission_ops *ops, void *st,
+                            const kapi_order *order);
+  int (*register_resource)(kapi_plugin *p, const kapi_resource_ops *ops,
+                           void *st);
+
+  /* Errors and logs.  code is the HTTP status (400, 403, 404, 409,
+   * 422, 500...), reason upstream's StatusReason ("Forbidden",
+   * "NotFound"...); both strings are copied. */
+  void (*error_set)(kapi_error *e, int code, const char *reason,
+                    const char *fmt, ...) KAPI_PRINTF(4, 5);
+  /* Adds a details.causes entry (reason, message, field; all copied). */
+  void (*error_add_cause)(kapi_error *e, const char *reason,
+                          const char *message, const char *field);
+  void (*log)(kapi_plugin *p, int level, const char *fmt, ...)
+      KAPI_PRINTF(3, 4);
+
+  /* Request attributes: "verb", "namespace", "resource", "subresource",
+   * "name", "apiGroup", "apiVersion", "path", "operation" (CREATE...),
+   * "user.name", "user.uid", "dryRun" ("true"/"false").  Borrowed; NULL
+   * if unset. */
+  const char *(*req_get)(const kapi_req *r, const char *key);
+  /* user.groups, in order; NULL past the end. */
+  const char *(*req_group)(const kapi_req *r, size_t i);
+  /* The stored object on UPDATE and DELETE, else NULL.  Borrowed. */
+  const kapi_obj *(*req_old_object)(const kapi_req *r);
+  /* Transport: the raw header value, borrowed, or NULL. */
+  const char *(*req_header)(const kapi_req *r, const char *name);
+
+  /* Reading objects.  Returned pointers are borrowed from `o`. */
+  const kapi_obj *(*obj_lookup)(const kapi_obj *o, const char *pointer);
+  kapi_obj_type (*obj_type)(const kapi_obj *o);
+  /* The text of a string, number or bool ("true"/"false"); else NULL.
+   * With a pointer: obj_get(o, "/metadata/name"). */
+  const char *(*obj_get)(const kapi_obj *o, const char *pointer);
+  /* 0 and *out set if the value is an integer, else -EINVAL. */
+  int (*obj_int)(const kapi_obj *o, int64_t *out);
+  size_t (*obj_len)(const kapi_obj *o); /* array/object members */
+  const kapi_obj *(*obj_index)(const kapi_obj *o, size_t i);
+  const char *(*obj_key)(const kapi_obj *o, size_t i); /* objects only */
+
+  /* Writing objects.  Return 0 or -errno. */
+  int (*obj_set_json)(kapi_obj *o, const char *pointer, const char *json);
+  int (*obj_set_str)(kapi_obj *o, const char *pointer, const char *value);
+  int (*obj_set_int)(kapi_obj *o, const char *pointer, int64_t value);
+  int (*obj_set_bool)(kapi_obj *o, const char *pointer, int value);
+  int (*obj_remove)(kapi_obj *o, const char *pointer);
+  /* Appends to an array (the pointer "" means `o` itself). */
+  int (*obj_append_str)(kapi_obj *o, const char *pointer, const char *v);
+  int (*obj_append_int)(kapi_obj *o, const char *pointer, int64_t v);
+
+  /* Copies of objects: caller owns the result; free with obj_free. */
+  char *(*obj_to_json)(const kapi_obj *o); /* free with api->free */
+  void (*obj_free)(kapi_obj *o);
+  void *(*alloc)(size_t n);
+  void (*free)(void *p);
+
+  /*
+   * Appends one field error (field.Error) to `errs`: type is upstream's
+   * ErrorType ("FieldValueRequired", "FieldValueInvalid",
+   * "FieldValueForbidden", "FieldValueDuplicate", "FieldValueNotSupported",
+   * "FieldValueTooLong"); bad_value is the offending value as JSON
+   * text (NULL if none), detail is free text (may be NULL).
+   */
+  int (*field_error)(kapi_obj *errs, const char *field, const char *type,
+                     const char *bad_value, const char *detail);
+
+  /* Validation helpers, upstream's messages appended as field errors.
+   * Return the number of errors added. */
+  int (*validate_dns_label)(kapi_obj *errs, const char *field,
+                            const char *value);
+  int (*validate_dns_subdomain)(kapi_obj *errs, const char *field,
+                                const char *value);
+
+  /*
+   * Reads a stored object: *ret is a copy the caller frees with
+   * obj_free.  group "" is core.  Returns 0, -ENOENT, or -errno.
+   */
+  int (*store_get)(const char *group, const char *resource,
+                   const char *ns, const char *name, kapi_obj **ret);
+
+  /* "3s", "5m", "2d4h": upstream's HumanDuration of now - RFC3339 ts. */
+  int (*format_age)(const char *rfc3339, int64_t now, char *buf,
+                    size_t len);
+};
+
+#define KAPI_API_HAS(api, m)                                            \
+  ((api)->size >= offsetof(kapi_host_api, m) + sizeof((api)->m) &&      \
+   (api)->m)
+
+typedef struct kapi_plugin_desc {
+  uint32_t magic; /* KAPI_PLUGIN_MAGIC */
+  uint32_t size;  /* sizeof(kapi_plugin_desc) as compiled */
+  uint16_t abi_major, abi_minor;
+  uint16_t ptr_size, reserved0; /* sizeof(void *) */
+  const char *name; /* unique, ^[a-z0-9][a-z0-9-]{0,62}$ */
+  const char *version;
+  const char *description;
+  const char *license;
+  /*
+   * Parse config (JSON text of the plugin's own configuration, or NULL),
+   * register components, keep `api`.  On failure free everything,
+   * optionally error_set(e, ...), and return <0: the host discards what
+   * was registered and stops.
+   */
+  int (*init)(kapi_plugin *self, const kapi_host_api *api,
+              const char *config_json, size_t config_len, kapi_error *e);
+  void (*fini)(kapi_plugin *self); /* at exit, reverse load order */
+  uint64_t reserved[8];
+} kapi_plugin_desc;
+
+/* The smallest descriptor the host accepts: everything up to fini. */
+#define KAPI_PLUGIN_DESC_MIN                                            \
+  (offsetof(kapi_plugin_desc, fini) + sizeof(void (*)(kapi_plugin *)))
+
+#define KAPI_PLUGIN_DEFINE(...)                                         \
+  KAPI_EXPORT const kapi_plugin_desc *kapi_plugin_describe(void);       \
+  const kapi_plugin_desc *kapi_plugin_describe(void)                    \
+  {                                                                     \
+    static const kapi_plugin_desc d = {.magic = KAPI_PLUGIN_MAGIC,      \
+                                       .size = sizeof(kapi_plugin_desc),\
+                                       .abi_major = KAPI_ABI_MAJOR,     \
+                                       .abi_minor = KAPI_ABI_MINOR,     \
+                                       .ptr_size = sizeof(void *),      \
+                                       __VA_ARGS__};                    \
+    return &d;                                                          \
+  }                                                                     \
+  extern int kapi_plugin_define_needs_semicolon_
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAPI_PLUGIN_H */

@@ -1,0 +1,126 @@
+# Helpers for the integration tests: start a real kapi-apiserver on a
+# free loopback port with its own data and plugin directories, drive the
+# real kubectl against it, always stop what was started.
+# shellcheck shell=bash
+
+set -u
+: "${KAPI_BUILDDIR:?KAPI_BUILDDIR must point at the build tree}"
+KUBECTL=${KUBECTL:-kubectl}
+
+if [ "${KAPI_UNIT_ONLY:-0}" = 1 ]; then
+  echo "skipped: KAPI_UNIT_ONLY=1"; exit 77
+fi
+command -v "$KUBECTL" >/dev/null || { echo "skipped: no kubectl"; exit 77; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kapi-it.XXXXXX")
+chmod 755 "$T"
+SERVER_PID=
+PASSED=0
+FAILED=0
+
+cleanup() {
+  stop_server
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# The built plugins, copied into a directory only we can write.
+make_plugin_dir() {
+  local d=$T/plugins f
+  mkdir -p "$d"
+  chmod 755 "$d"
+  for f in "$KAPI_BUILDDIR"/authn/*/.libs/*.so "$KAPI_BUILDDIR"/authz/*/.libs/*.so \
+           "$KAPI_BUILDDIR"/admission/*/.libs/*.so "$KAPI_BUILDDIR"/registry/*/.libs/*.so; do
+    install -m 644 "$f" "$d/"
+  done
+  echo "$d"
+}
+
+# start_server [flags...]: starts on a free port, waits for /readyz.
+start_server() {
+  local log=$T/apiserver.log i
+  : "${PLUGINS:=$(make_plugin_dir)}"
+  : >"$log"
+  "$KAPI_BUILDDIR/kapi-apiserver" --data-dir "$T/data" --insecure-port 0 \
+    --no-default-plugins --plugin-dir "$PLUGINS" \
+    --authorization-mode AlwaysAllow "$@" 2>>"$log" &
+  SERVER_PID=$!
+  for i in $(seq 1 200); do
+    PORT=$(sed -n 's/.*serving on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | tail -1)
+    if [ -n "$PORT" ] && curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
+      SERVER="http://127.0.0.1:$PORT"
+      write_kubeconfig
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "apiserver did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+stop_server() {
+  if [ -n "${SERVER_PID:-}" ]; then
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+  fi
+}
+
+kill9_server() {
+  kill -9 "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=
+}
+
+write_kubeconfig() {
+  export KUBECONFIG=$T/kubeconfig
+  cat >"$KUBECONFIG" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: t
+  cluster: {server: "$SERVER"}
+users:
+- name: t
+  user: {}
+contexts:
+- name: t
+  context: {cluster: t, user: t}
+current-context: t
+KC
+}
+
+k() { "$KUBECTL" --cache-dir "$T/kcache" "$@" </dev/null; }
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+# check NAME CMD...: the command must succeed.
+check() {
+  local name=$1; shift
+  if "$@" >"$T/out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$T/out"; fi
+}
+
+# expect_output NAME REGEX CMD...: the command's output must match.
+expect_output() {
+  local name=$1 re=$2; shift 2
+  "$@" >"$T/out" 2>&1
+  if grep -Eq -- "$re" "$T/out"; then ok "$name"; else
+    not_ok "$name (wanted /$re/)"; sed 's/^/    /' "$T/out"; fi
+}
+
+# expect_fail NAME REGEX CMD...: must fail, and print the message.
+expect_fail() {
+  local name=$1 re=$2; shift 2
+  if "$@" >"$T/out" 2>&1; then not_ok "$name (succeeded)"; sed 's/^/    /' "$T/out"; return; fi
+  if grep -Eq -- "$re" "$T/out"; then ok "$name"; else
+    not_ok "$name (wanted /$re/)"; sed 's/^/    /' "$T/out"; fi
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,186 @@
+/*
+ * test_auth_plugins.c - the Anonymous authenticator and the AlwaysAllow /
+ * AlwaysDeny authorizers, each loaded from its built .so through the
+ * plugin loader ($KAPI_BUILDDIR/<dir>/.libs/<name>.so, else
+ * $KAPI_BUILDDIR/<dir>/<name>.so), with the server configuration shape
+ * {"plugins": {"<name>": {...}}} for the plugin's own configuration.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "plugin_loader.h"
+#include "request.h"
+#include "status.h"
+
+static const char *plugin_path(const char *dir, const char *name)
+{
+  static char path[1024];
+  const char *build = getenv("KAPI_BUILDDIR");
+
+  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
+           name);
+  if (access(path, R_OK) != 0)
+    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
+             name);
+  return path;
+}
+
+static kj *parse(const char *json)
+{
+  char err[256];
+  kj *v = NULL;
+
+  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
+    fail_msg("bad test JSON: %s", err);
+  return v;
+}
+
+/* Loads one plugin with the server configuration config_json (or none);
+ * returns the load result, the set in *ret and the error text in err. */
+static int load(const char *dir, const char *name, const char *config_json,
+                kapi_plugins **ret, char *err, size_t len)
+{
+  kj *config = config_json ? parse(config_json) : NULL;
+  kapi_plugins *ps = kapi_plugins_new(config);
+  int rc;
+
+  kj_free(config);
+  assert_non_null(ps);
+  rc = kapi_plugins_load_file(ps, plugin_path(dir, name), err, len);
+  if (rc == 0)
+    rc = kapi_plugins_assemble(ps, NULL, 0, err, len);
+  *ret = ps;
+  return rc;
+}
+
+static void test_anonymous(void **state)
+{
+  kapi_plugins *ps;
+  const kapi_component *c;
+  const kapi_authn_ops *ops;
+  kapi_req r;
+  kapi_error e;
+  char err[512], *json;
+  kj *user = kj_object();
+
+  (void)state;
+  if (load("authn/anonymous", "anonymous", NULL, &ps, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 1);
+  c = kapi_plugins_at(ps, KAPI_KIND_AUTHN, 0);
+  assert_string_equal(c->name, "Anonymous");
+  assert_int_equal(c->priority, KAPI_ORDER_LAST);
+
+  ops = c->ops;
+  memset(&r, 0, sizeof r);
+  kapi_error_init(&e);
+  assert_int_equal(ops->authenticate(c->st, &r, user, &e), 1);
+  assert_false(kapi_error_isset(&e));
+  json = kj_dump(user, NULL);
+  assert_string_equal(json, "{\"username\":\"system:anonymous\","
+                            "\"groups\":[\"system:unauthenticated\"]}");
+  free(json);
+  kj_free(user);
+  kapi_plugins_free(ps);
+}
+
+static void test_anonymous_config(void **state)
+{
+  kapi_plugins *ps;
+  char err[512];
+
+  (void)state;
+  assert_int_equal(load("authn/anonymous", "anonymous",
+                        "{\"plugins\":{\"anonymous\":{\"enabled\":false}}}",
+                        &ps, err, sizeof err),
+                   0);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 0);
+  kapi_plugins_free(ps);
+
+  /* Other keys, nested values with brackets in strings, are skipped. */
+  assert_int_equal(load("authn/anonymous", "anonymous",
+                        "{\"plugins\":{\"anonymous\":{\"note\":{\"a\":"
+                        "[1,\"}]\",true]},\"level\":-2.5e3,"
+                        "\"enabled\":true}}}",
+                        &ps, err, sizeof err),
+                   0);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 1);
+  kapi_plugins_free(ps);
+
+  assert_true(load("authn/anonymous", "anonymous",
+                   "{\"plugins\":{\"anonymous\":{\"enabled\":\"no\"}}}", &ps,
+                   err, sizeof err) < 0);
+  assert_non_null(strstr(err, "invalid configuration: expected "
+                              "{\"enabled\": true|false}"));
+  kapi_plugins_free(ps);
+}
+
+static void test_always_allow(void **state)
+{
+  kapi_plugins *ps;
+  const kapi_component *c;
+  kapi_req r;
+  kapi_error e;
+  char err[512];
+
+  (void)state;
+  if (load("authz/always-allow", "always-allow", NULL, &ps, err,
+           sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHZ), 1);
+  c = kapi_plugins_at(ps, KAPI_KIND_AUTHZ, 0);
+  assert_string_equal(c->name, "AlwaysAllow");
+  memset(&r, 0, sizeof r);
+  kapi_error_init(&e);
+  assert_int_equal(((const kapi_authz_ops *)c->ops)->authorize(c->st, &r, &e),
+                   KAPI_ALLOW);
+  assert_false(kapi_error_isset(&e));
+  kapi_plugins_free(ps);
+}
+
+static void test_always_deny(void **state)
+{
+  kapi_plugins *ps;
+  const kapi_component *c;
+  kapi_req r;
+  kapi_error e;
+  char err[512];
+
+  (void)state;
+  if (load("authz/always-deny", "always-deny", NULL, &ps, err, sizeof err) <
+      0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHZ), 1);
+  c = kapi_plugins_at(ps, KAPI_KIND_AUTHZ, 0);
+  assert_string_equal(c->name, "AlwaysDeny");
+  assert_int_equal(c->priority, KAPI_ORDER_LAST);
+  memset(&r, 0, sizeof r);
+  kapi_error_init(&e);
+  assert_int_equal(((const kapi_authz_ops *)c->ops)->authorize(c->st, &r, &e),
+                   KAPI_DENY);
+  assert_int_equal(e.code, 403);
+  assert_string_equal(e.message, "Everything is forbidden.");
+  kapi_error_clear(&e);
+  kapi_plugins_free(ps);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_anonymous),
+      cmocka_unit_test(test_anonymous_config),
+      cmocka_unit_test(test_always_allow),
+      cmocka_unit_test(test_always_deny),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,312 @@
+/*
+ * test_node.c - the node resource plugin (registry/node/node.c), loaded
+ * from its built .so through the plugin loader ($KAPI_BUILDDIR/registry/
+ * node/.libs/node.so, else $KAPI_BUILDDIR/registry/node/node.so).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "plugin_loader.h"
+#include "status.h"
+
+/* 2025-01-01T00:00:00Z */
+#define T0 1735689600
+
+typedef struct fixture {
+  kapi_plugins *ps;
+  const kapi_resource_ops *ops;
+} fixture;
+
+static const char *plugin_path(const char *dir, const char *name)
+{
+  static char path[1024];
+  const char *build = getenv("KAPI_BUILDDIR");
+
+  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
+           name);
+  if (access(path, R_OK) != 0)
+    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
+             name);
+  return path;
+}
+
+static int setup(void **state)
+{
+  fixture *f = calloc(1, sizeof *f);
+  char err[512];
+
+  assert_non_null(f);
+  f->ps = kapi_plugins_new(NULL);
+  assert_non_null(f->ps);
+  if (kapi_plugins_load_file(f->ps, plugin_path("registry/node", "node"),
+                             err, sizeof err) < 0 ||
+      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(f->ps, KAPI_KIND_RESOURCE), 1);
+  f->ops = kapi_plugins_at(f->ps, KAPI_KIND_RESOURCE, 0)->ops;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  fixture *f = *state;
+
+  kapi_plugins_free(f->ps);
+  free(f);
+  return 0;
+}
+
+static kj *parse(const char *json)
+{
+  char err[256];
+  kj *v = NULL;
+
+  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
+    fail_msg("bad test JSON: %s", err);
+  return v;
+}
+
+/* The value at ptr as compact JSON (static buffer). */
+static const char *json_at(const kj *o, const char *ptr)
+{
+  static char buf[2048];
+  char *s = kj_dump(kj_ptr(o, ptr), NULL);
+
+  snprintf(buf, sizeof buf, "%s", s ? s : "<absent>");
+  free(s);
+  return buf;
+}
+
+static void test_registration(void **state)
+{
+  const kapi_resource_ops *o = ((fixture *)*state)->ops;
+  static const char *const cols[] = {
+      "Name",        "Status",      "Roles",    "Age",
+      "Version",     "Internal-IP", "External-IP", "OS-Image",
+      "Kernel-Version", "Container-Runtime"};
+  size_t i;
+  kj *schema;
+
+  assert_string_equal(o->resource, "nodes");
+  assert_string_equal(o->kind, "Node");
+  assert_string_equal(o->singular, "node");
+  assert_string_equal(o->short_names[0], "no");
+  assert_int_equal(o->namespaced, 0);
+  assert_int_equal(o->name_rule, KAPI_NAME_DNS_SUBDOMAIN);
+  assert_int_equal(o->n_fields, 1);
+  assert_string_equal(o->fields[0].label, "spec.unschedulable");
+  assert_string_equal(o->fields[0].pointer, "/spec/unschedulable");
+  assert_int_equal(o->n_columns, 10);
+  for (i = 0; i < o->n_columns; i++) {
+    assert_string_equal(o->columns[i].name, cols[i]);
+    assert_int_equal(o->columns[i].priority, i < 5 ? 0 : 1);
+  }
+  /* Nodes keep their status on create. */
+  assert_null(o->prepare_for_create);
+  schema = parse(o->schema);
+  assert_string_equal(json_at(schema, "/spec/taints/0"),
+                      "{\"key\":\"string\",\"value\":\"string\","
+                      "\"effect\":\"string\",\"timeAdded\":\"string\"}");
+  assert_string_equal(json_at(schema, "/status/nodeInfo/kubeletVersion"),
+                      "\"string\"");
+  kj_free(schema);
+}
+
+/* The cells of one node as JSON (static buffer). */
+static const char *row(fixture *f, const char *node_json, int64_t now)
+{
+  static char buf[1024];
+  kj *node = parse(node_json), *cells = kj_array();
+
+  assert_int_equal(f->ops->table_row(NULL, node, now, cells), 0);
+  snprintf(buf, sizeof buf, "%s", json_at(cells, ""));
+  kj_free(cells);
+  kj_free(node);
+  return buf;
+}
+
+static void test_table_ready_node(void **state)
+{
+  assert_string_equal(
+      row(*state,
+          "{\"metadata\":{\"name\":\"node-1\",\"creationTimestamp\":"
+          "\"2025-01-01T00:00:00Z\",\"labels\":{"
+          "\"node-role.kubernetes.io/worker\":\"\","
+          "\"node-role.kubernetes.io/control-plane\":\"\","
+          "\"kubernetes.io/role\":\"worker\","
+          "\"node-role.kubernetes.io/\":\"\",\"zone\":\"a\"}},"
+          "\"status\":{\"conditions\":[{\"type\":\"MemoryPressure\","
+          "\"status\":\"False\"},{\"type\":\"Ready\",\"status\":\"True\"}],"
+          "\"addresses\":[{\"type\":\"Hostname\",\"address\":\"node-1\"},"
+          "{\"type\":\"InternalIP\",\"address\":\"10.0.0.5\"}],"
+          "\"nodeInfo\":{\"kubeletVersion\":\"v1.32.0\",\"osImage\":"
+          "\"Debian GNU/Linux 12 (bookworm)\",\"kernelVersion\":\"6.1.0\","
+          "\"containerRuntimeVersion\":\"kapi://0.1.0\"}}}",
+          T0 + 600),
+      "[\"node-1\",\"Ready\",\"control-plane,worker\",\"10m\",\"v1.32.0\","
+      "\"10.0.0.5\",\"<none>\",\"Debian GNU/Linux 12 (bookworm)\","
+      "\"6.1.0\",\"kapi://0.1.0\"]");
+}
+
+static void test_table_status(void **state)
+{
+  assert_string_equal(
+      row(*state,
+          "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"unschedulable\":true},"
+          "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
+          "\"Unknown\"}]}}",
+          T0),
+      "[\"n\",\"NotReady,SchedulingDisabled\",\"<none>\",\"<unknown>\",\"\","
+      "\"<none>\",\"<none>\",\"<unknown>\",\"<unknown>\",\"<unknown>\"]");
+  assert_string_equal(
+      row(*state, "{\"metadata\":{\"name\":\"n\"}}", T0),
+      "[\"n\",\"Unknown\",\"<none>\",\"<unknown>\",\"\",\"<none>\","
+      "\"<none>\",\"<unknown>\",\"<unknown>\",\"<unknown>\"]");
+  assert_string_equal(
+      row(*state,
+          "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"unschedulable\":false},"
+          "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
+          "\"False\"}],\"addresses\":[{\"type\":\"ExternalIP\",\"address\":"
+          "\"203.0.113.9\"}]}}",
+          T0),
+      "[\"n\",\"NotReady\",\"<none>\",\"<unknown>\",\"\",\"<none>\","
+      "\"203.0.113.9\",\"<unknown>\",\"<unknown>\",\"<unknown>\"]");
+}
+
+/* Field errors of validate (update when old_json is set), as JSON. */
+static const char *errors(fixture *f, const char *json, const char *old_json)
+{
+  static char buf[2048];
+  kj *node = parse(json), *errs = kj_array(), *old = NULL;
+  int n;
+
+  if (old_json) {
+    old = parse(old_json);
+    n = f->ops->validate_update(NULL, node, old, errs);
+  } else {
+    n = f->ops->validate(NULL, node, errs);
+  }
+  assert_int_equal((size_t)n, kj_len(errs));
+  snprintf(buf, sizeof buf, "%s", json_at(errs, ""));
+  kj_free(errs);
+  kj_free(node);
+  kj_free(old);
+  return buf;
+}
+
+/* The 422 message for a node's field errors. */
+static const char *message(fixture *f, const char *json, const char *old_json)
+{
+  static char buf[2048];
+  kj *errs = parse(errors(f, json, old_json));
+  kapi_error e;
+
+  kapi_error_init(&e);
+  kapi_error_invalid(&e, "", "Node", "n", errs);
+  snprintf(buf, sizeof buf, "%s", e.message);
+  kapi_error_clear(&e);
+  kj_free(errs);
+  return buf;
+}
+
+static void test_validate_taints(void **state)
+{
+  fixture *f = *state;
+
+  assert_string_equal(errors(f, "{\"spec\":{\"taints\":[{\"key\":\"k\","
+                                "\"effect\":\"NoSchedule\"},{\"key\":\"k\","
+                                "\"effect\":\"NoExecute\"}]}}",
+                             NULL),
+                      "[]");
+  assert_string_equal(message(f, "{\"spec\":{\"taints\":[{\"key\":\"k\"}]}}",
+                              NULL),
+                      "Node \"n\" is invalid: spec.taints[0].effect: "
+                      "Required value");
+  assert_string_equal(message(f, "{\"spec\":{\"taints\":[{\"key\":\"k\","
+                                 "\"effect\":\"Sometimes\"}]}}",
+                              NULL),
+                      "Node \"n\" is invalid: spec.taints[0].effect: "
+                      "Unsupported value: \"Sometimes\": supported values: "
+                      "\"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"");
+  assert_string_equal(
+      errors(f, "{\"spec\":{\"taints\":[{\"key\":\"k\",\"effect\":"
+                "\"NoSchedule\"},{\"key\":\"k\",\"value\":\"v\",\"effect\":"
+                "\"NoSchedule\"}]}}",
+             NULL),
+      "[{\"field\":\"spec.taints[1]\",\"type\":\"FieldValueDuplicate\","
+      "\"badValue\":{\"key\":\"k\",\"value\":\"v\",\"effect\":\"NoSchedule\"},"
+      "\"detail\":\"taints must be unique by key and effect pair\"}]");
+}
+
+static void test_update_rules(void **state)
+{
+  fixture *f = *state;
+  const char *old = "{\"spec\":{\"podCIDR\":\"10.244.1.0/24\",\"podCIDRs\":"
+                    "[\"10.244.1.0/24\"],\"providerID\":\"kapi://n\"}}";
+
+  assert_string_equal(errors(f, old, old), "[]");
+  /* Set once, from empty. */
+  assert_string_equal(errors(f, old, "{\"spec\":{}}"), "[]");
+  assert_string_equal(
+      message(f, "{\"spec\":{\"podCIDRs\":[\"10.244.2.0/24\"],"
+                 "\"providerID\":\"kapi://n\"}}",
+              old),
+      "Node \"n\" is invalid: spec.podCIDRs: Forbidden: node updates may "
+      "not change podCIDR except from \"\" to valid");
+  assert_string_equal(
+      message(f, "{\"spec\":{\"podCIDRs\":[\"10.244.1.0/24\"],"
+                 "\"providerID\":\"other://n\"}}",
+              old),
+      "Node \"n\" is invalid: spec.providerID: Forbidden: node updates may "
+      "not change providerID except from \"\" to valid");
+}
+
+static void test_update_keeps_status(void **state)
+{
+  fixture *f = *state;
+  kj *old = parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
+                  "\"Running\"}}");
+  kj *node = parse("{\"metadata\":{\"name\":\"n\"},\"spec\":"
+                   "{\"unschedulable\":true},\"status\":{}}");
+  kj *bare = parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
+                   "\"Running\"}}");
+  kj *old_bare = parse("{\"metadata\":{\"name\":\"n\"}}");
+
+  f->ops->prepare_for_update(NULL, node, old);
+  assert_string_equal(json_at(node, ""),
+                      "{\"metadata\":{\"name\":\"n\"},\"spec\":"
+                      "{\"unschedulable\":true},\"status\":{\"phase\":"
+                      "\"Running\"}}");
+  f->ops->prepare_for_update(NULL, bare, old_bare);
+  assert_string_equal(json_at(bare, "/status"), "<absent>");
+  kj_free(old);
+  kj_free(node);
+  kj_free(bare);
+  kj_free(old_bare);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table_ready_node, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_table_status, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_validate_taints, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_update_keeps_status, setup,
+                                      teardown),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
