@@ -122,7 +122,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
     case O_FSYNC: o->fsync = parse_bool(optarg); break;
     case O_THREADS: o->threads = atoi(optarg); break;
-    case 'v': kapi_log_verbosity = atoi(optarg); break;
+    case 'v': kapi_log_verbosity = atoi(optarg + (*optarg == '=')); break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }

@@ -24,7 +24,7 @@ static const char ct_aggregated_v2beta1[] =
     "application/json;g=apidiscovery.k8s.io;v=v2beta1;"
     "as=APIGroupDiscoveryList";
 
-/* ---- Accept negotiation ---------------------------------------------- */
+/* ---- Accept negotiation ------------------------------------------------- */
 
 typedef enum disc_format {
   DISC_LEGACY,
@@ -102,8 +102,9 @@ static int next_media_range(const char **p, struct media_range *m)
   return 1;
 }
 
-/* The first range the client lists that we serve decides.  Protobuf
- * ranges are skipped: we answer them in JSON only for the legacy form. */
+/* The first range the client lists that we serve decides.  Ranges of
+ * other types (such as aggregated discovery in protobuf, which we cannot
+ * encode) are skipped. */
 static disc_format negotiate(const char *accept)
 {
   struct media_range m;
@@ -130,7 +131,7 @@ static disc_format negotiate(const char *accept)
   return DISC_LEGACY;
 }
 
-/* ---- what the registry holds ------------------------------------------- */
+/* ---- what the registry holds -------------------------------------------- */
 
 /* Splits "v<major>[alpha|beta<minor>]".  Returns 0 for other versions. */
 static int parse_kube_version(const char *v, long *major, int *stage,
@@ -254,7 +255,7 @@ static int list_resources(const kapi_registry *reg, const char *group,
   return 0;
 }
 
-/* ---- JSON pieces shared by both forms ------------------------------------ */
+/* ---- JSON pieces shared by both forms ----------------------------------- */
 
 static int append_strings(kj *arr, const char *const *s, size_t n)
 {
@@ -326,7 +327,7 @@ static char *group_version(const char *group, const char *version)
   return gv;
 }
 
-/* ---- legacy ------------------------------------------------------------ */
+/* ---- legacy ------------------------------------------------------------- */
 
 /*
  * The place for a resource's subresources ("pods/status", "pods/log",
@@ -500,7 +501,7 @@ static kj *api_versions(const kapi_server *srv, const kapi_req *r)
   return o;
 }
 
-/* ---- aggregated ---------------------------------------------------------- */
+/* ---- aggregated --------------------------------------------------------- */
 
 /*
  * The place for a resource's subresources in the aggregated form
@@ -632,7 +633,7 @@ fail:
   return NULL;
 }
 
-/* ---- responses ------------------------------------------------------------ */
+/* ---- responses ---------------------------------------------------------- */
 
 static int respond_error(kapi_response *resp, int code, const char *reason,
                          const char *message)

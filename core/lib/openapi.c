@@ -27,7 +27,7 @@
 #define QUANTITY "io.k8s.apimachinery.pkg.api.resource.Quantity"
 #define INT_OR_STRING "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 
-/* ---- names ------------------------------------------------------------- */
+/* ---- names -------------------------------------------------------------- */
 
 /* printf into a new string; NULL when out of memory. */
 static char *str_printf(const char *fmt, ...) KAPI_PRINTF(1, 2);
@@ -188,7 +188,7 @@ static int names_init(struct names *n, const kapi_resource *res)
   return 0;
 }
 
-/* ---- schemas ----------------------------------------------------------- */
+/* ---- schemas ------------------------------------------------------------ */
 
 static kj *schema_ref(const char *name)
 {
@@ -254,8 +254,8 @@ static kj *openapi_schema(const kj *compact)
     return fields_schema(compact, 0);
   case KAPI_SCHEMA_LIST:
     o = typed("array");
-    if (o &&
-        kj_set(o, "items", openapi_schema(kapi_schema_list_item(compact))) < 0) {
+    if (o && kj_set(o, "items",
+                    openapi_schema(kapi_schema_list_item(compact))) < 0) {
       kj_free(o);
       return NULL;
     }
@@ -281,26 +281,33 @@ static kj *openapi_schema(const kj *compact)
   }
 }
 
-/* The fields every object has, first in its schema as in upstream's. */
+/* The fields every object has, first in its schema. */
 static int add_type_and_object_meta(kj *props)
 {
+  kj *api_version = typed_described(
+      "string", "The versioned schema of this representation of an object.");
+  kj *kind =
+      typed_described("string", "The REST resource this object represents.");
   kj *meta = schema_ref(OBJECT_META);
-  if (kj_set(props, "apiVersion",
-             typed_described("string",
-                             "The versioned schema of this representation "
-                             "of an object.")) < 0 ||
-      kj_set(props, "kind",
-             typed_described("string",
-                             "The REST resource this object represents.")) <
-          0)
-    goto fail;
-  if (meta && kj_set_str(meta, "description", "Standard object's metadata.") < 0)
-    goto fail;
-  return kj_set(props, "metadata", meta);
 
-fail:
-  kj_free(meta);
-  return -ENOMEM;
+  if (!meta ||
+      kj_set_str(meta, "description", "Standard object's metadata.") < 0) {
+    kj_free(api_version);
+    kj_free(kind);
+    kj_free(meta);
+    return -ENOMEM;
+  }
+  /* kj_set frees its value on failure: nothing leaks past this point. */
+  if (kj_set(props, "apiVersion", api_version) < 0) {
+    kj_free(kind);
+    kj_free(meta);
+    return -ENOMEM;
+  }
+  if (kj_set(props, "kind", kind) < 0) {
+    kj_free(meta);
+    return -ENOMEM;
+  }
+  return kj_set(props, "metadata", meta) < 0 ? -ENOMEM : 0;
 }
 
 /* {"type":"object","properties":{...}}; `root` adds apiVersion, kind
@@ -437,7 +444,8 @@ static const struct {
      "\"x-kubernetes-int-or-string\":true,"
      "\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}]}"},
     {INT_OR_STRING,
-     "{\"description\":\"An integer or a string.\",\"format\":\"int-or-string\","
+     "{\"description\":\"An integer or a string.\","
+     "\"format\":\"int-or-string\","
      "\"x-kubernetes-int-or-string\":true,"
      "\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}]}"},
 };
@@ -460,7 +468,8 @@ static int add_common_schemas(kj *schemas)
   for (i = 0; i < sizeof compact_components / sizeof compact_components[0];
        i++) {
     c = parse_const(compact_components[i].compact);
-    if (kj_set(schemas, compact_components[i].name, openapi_schema(c)) < 0) {
+    if (!c ||
+        kj_set(schemas, compact_components[i].name, openapi_schema(c)) < 0) {
       kj_free(c);
       return -ENOMEM;
     }
@@ -474,7 +483,7 @@ static int add_common_schemas(kj *schemas)
   return 0;
 }
 
-/* ---- operations ---------------------------------------------------------- */
+/* ---- operations --------------------------------------------------------- */
 
 enum {
   QP_ALLOW_BOOKMARKS = 1 << 0,
@@ -811,7 +820,7 @@ out:
   return r < 0 ? -ENOMEM : 0;
 }
 
-/* ---- documents ------------------------------------------------------------ */
+/* ---- documents ---------------------------------------------------------- */
 
 static int add_resource(kj *paths, kj *schemas, const kapi_resource *res)
 {
@@ -866,7 +875,7 @@ fail:
   return NULL;
 }
 
-/* ---- the cache ------------------------------------------------------------- */
+/* ---- the cache ---------------------------------------------------------- */
 
 /* One served document: the path under /openapi/v3/ and its bytes. */
 struct gv_doc {
@@ -1041,7 +1050,7 @@ static int cache_copy(const kapi_registry *reg, const char *key, char **ret,
   return r;
 }
 
-/* ---- requests --------------------------------------------------------------- */
+/* ---- requests ----------------------------------------------------------- */
 
 static int respond_error(kapi_response *resp, int code, const char *reason,
                          const char *message)

@@ -10,7 +10,7 @@
 
 #include "schema.h"
 
-/* ---- node types ------------------------------------------------------ */
+/* ---- node types --------------------------------------------------------- */
 
 static const struct {
   const char *name;
@@ -52,7 +52,7 @@ const kj *kapi_schema_list_item(const kj *schema)
   return kj_at(schema, 0);
 }
 
-/* ---- ObjectMeta ------------------------------------------------------ */
+/* ---- ObjectMeta --------------------------------------------------------- */
 
 /* Timestamps are RFC 3339 strings on the wire, hence "string". */
 static const char object_meta_text[] =
@@ -85,7 +85,7 @@ const kj *kapi_schema_object_meta(void)
   return object_meta;
 }
 
-/* ---- the unknown-field walk -------------------------------------------- */
+/* ---- the unknown-field walk --------------------------------------------- */
 
 /* The walk's state: the path of the value being looked at (grown and
  * shrunk in place as the walk goes down and back up) and the result. */
@@ -180,6 +180,7 @@ static void walk_value(struct walk *w, const kj *schema, const kj *v);
 static const kj *implicit_root_field(const char *key)
 {
   static const char string_leaf[] = "string";
+  /* A read-only node: the cast only fits the DOM's mutable field. */
   static const kj string_schema = {
       .type = KJ_STRING,
       .u.str = {.s = (char *)string_leaf, .len = sizeof string_leaf - 1}};

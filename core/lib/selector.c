@@ -17,80 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
+#include "sbuf.h"
 #include "selector.h"
 
 /* ------------------------------------------------------------------ */
-/* Growable string buffer.  Out-of-memory is sticky so that formatting
- * code can append freely and check once at the end. */
-
-struct sbuf {
-  char *s;
-  size_t len, cap;
-  int oom;
-};
-
-static void sb_reserve(struct sbuf *b, size_t extra)
-{
-  size_t want;
-  char *p;
-
-  if (b->oom)
-    return;
-  want = b->len + extra + 1;
-  if (want <= b->cap)
-    return;
-  if (want < 64)
-    want = 64;
-  if (want < b->cap * 2)
-    want = b->cap * 2;
-  p = realloc(b->s, want);
-  if (!p) {
-    b->oom = 1;
-    return;
-  }
-  b->s = p;
-  b->cap = want;
-}
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-  sb_reserve(b, n);
-  if (b->oom)
-    return;
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_putc(struct sbuf *b, char c) { sb_putn(b, &c, 1); }
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    b->oom = 1;
-    return;
-  }
-  sb_reserve(b, (size_t)n);
-  if (b->oom)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-/* The text so far ("" if nothing was appended). */
-static const char *sb_str(const struct sbuf *b) { return b->s ? b->s : ""; }
-static void sb_reset(struct sbuf *b) { b->len = 0; if (b->s) b->s[0] = '\0'; }
-static void sb_free(struct sbuf *b) { free(b->s); memset(b, 0, sizeof *b); }
+/* Small helpers. */
 
 /* Copies a message into the caller's error buffer, truncating. */
 static void copy_err(char *err, size_t errlen, const char *msg)
@@ -111,159 +43,26 @@ static char *xstrndup(const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Go's string formatting, needed to print bad values exactly as
- * upstream does: %q (strconv.Quote) for strings, encoding/json for
- * string lists. */
-
-/* Decodes one UTF-8 sequence at s (n bytes left) like Go's range loop:
- * returns its width and sets *r, or width 1 and U+FFFD when invalid
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *r)
-{
-  uint32_t c = s[0], min;
-  size_t w, i;
-
-  if (c < 0x80) {
-    *r = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf) {
-    w = 2, c &= 0x1f, min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    w = 3, c &= 0x0f, min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    w = 4, c &= 0x07, min = 0x10000;
-  } else {
-    goto bad;
-  }
-  if (w > n)
-    goto bad;
-  for (i = 1; i < w; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      goto bad;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    goto bad;
-  *r = c;
-  return w;
-bad:
-  *r = 0xfffd;
-  return 1;
-}
-
-/* strconv.IsPrint, approximated: Go consults the Unicode tables; here
- * every non-ASCII rune is printable except the controls, spaces,
- * format characters, private-use areas and non-characters that Go's
- * tables exclude. */
-static int go_is_print(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= 0x20 && r < 0x7f;
-  if (r <= 0xa0 || r == 0xad || r == 0x1680 || r == 0x3000 || r == 0xfeff)
-    return 0;
-  if ((r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
-      (r >= 0x205f && r <= 0x206f) || (r >= 0xe000 && r <= 0xf8ff) ||
-      (r >= 0xfff0 && r <= 0xfffb) || (r & 0xfffe) == 0xfffe)
-    return 0;
-  if (r >= 0xe0000) /* tags and private use; variation selectors print */
-    return r >= 0xe0100 && r <= 0xe01ef;
-  return 1;
-}
-
-/* Appends s quoted as Go's %q verb does. */
-static void go_quote(struct sbuf *b, const char *s)
-{
-  const unsigned char *p = (const unsigned char *)s;
-  size_t n = strlen(s), w;
-  uint32_t r;
-
-  sb_putc(b, '"');
-  while (n > 0) {
-    w = utf8_decode(p, n, &r);
-    if (r == 0xfffd && w == 1) {
-      sb_printf(b, "\\x%02x", p[0]);
-    } else if (r == '"' || r == '\\') {
-      sb_putc(b, '\\');
-      sb_putc(b, (char)r);
-    } else if (go_is_print(r)) {
-      sb_putn(b, (const char *)p, w);
-    } else {
-      switch (r) {
-      case '\a': sb_puts(b, "\\a"); break;
-      case '\b': sb_puts(b, "\\b"); break;
-      case '\f': sb_puts(b, "\\f"); break;
-      case '\n': sb_puts(b, "\\n"); break;
-      case '\r': sb_puts(b, "\\r"); break;
-      case '\t': sb_puts(b, "\\t"); break;
-      case '\v': sb_puts(b, "\\v"); break;
-      default:
-        if (r < 0x20 || r == 0x7f)
-          sb_printf(b, "\\x%02x", (unsigned)r);
-        else if (r < 0x10000)
-          sb_printf(b, "\\u%04x", (unsigned)r);
-        else
-          sb_printf(b, "\\U%08x", (unsigned)r);
-      }
-    }
-    p += w;
-    n -= w;
-  }
-  sb_putc(b, '"');
-}
-
-/* Appends s as encoding/json writes a string (HTML-safe escaping). */
-static void go_json_string(struct sbuf *b, const char *s)
-{
-  const unsigned char *p = (const unsigned char *)s;
-  size_t n = strlen(s), w;
-  uint32_t r;
-
-  sb_putc(b, '"');
-  while (n > 0) {
-    w = utf8_decode(p, n, &r);
-    if (r == 0xfffd && w == 1)
-      sb_puts(b, "\\ufffd");
-    else if (r == '"' || r == '\\')
-      sb_printf(b, "\\%c", (char)r);
-    else if (r == '\n')
-      sb_puts(b, "\\n");
-    else if (r == '\r')
-      sb_puts(b, "\\r");
-    else if (r == '\t')
-      sb_puts(b, "\\t");
-    else if (r == '\b')
-      sb_puts(b, "\\b");
-    else if (r == '\f')
-      sb_puts(b, "\\f");
-    else if (r < 0x20 || r == '<' || r == '>' || r == '&' || r == 0x2028 ||
-             r == 0x2029)
-      sb_printf(b, "\\u%04x", (unsigned)r);
-    else
-      sb_putn(b, (const char *)p, w);
-    p += w;
-    n -= w;
-  }
-  sb_putc(b, '"');
-}
+/* Bad values are printed exactly as upstream does: %q (gofmt.h) for
+ * strings, encoding/json for string lists. */
 
 /* json.Marshal of a []string; a nil slice (n == 0 here, since upstream
  * always passes nil for "no values") marshals as null. */
-static void go_json_strings(struct sbuf *b, char *const *v, size_t n)
+static void go_json_strings(struct kapi__sbuf *b, char *const *v, size_t n)
 {
   size_t i;
 
   if (n == 0) {
-    sb_puts(b, "null");
+    kapi__sb_puts(b, "null");
     return;
   }
-  sb_putc(b, '[');
+  kapi__sb_putc(b, '[');
   for (i = 0; i < n; i++) {
     if (i)
-      sb_putc(b, ',');
-    go_json_string(b, v[i]);
+      kapi__sb_putc(b, ',');
+    kapi__go_json_string(b, v[i]);
   }
-  sb_putc(b, ']');
+  kapi__sb_putc(b, ']');
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,19 +77,19 @@ struct errlist {
 
 /* Takes ownership of the text in b (reset afterwards).  Duplicates are
  * dropped, as ToAggregate does. */
-static void errlist_take(struct errlist *l, struct sbuf *b)
+static void errlist_take(struct errlist *l, struct kapi__sbuf *b)
 {
   char **p;
   size_t i;
 
   if (b->oom || l->oom) {
     l->oom = 1;
-    sb_free(b);
+    kapi__sb_free(b);
     return;
   }
   for (i = 0; i < l->n; i++) {
-    if (strcmp(l->msgs[i], sb_str(b)) == 0) {
-      sb_free(b);
+    if (strcmp(l->msgs[i], kapi__sb_str(b)) == 0) {
+      kapi__sb_free(b);
       return;
     }
   }
@@ -298,7 +97,7 @@ static void errlist_take(struct errlist *l, struct sbuf *b)
     p = realloc(l->msgs, (l->cap ? l->cap * 2 : 4) * sizeof *p);
     if (!p) {
       l->oom = 1;
-      sb_free(b);
+      kapi__sb_free(b);
       return;
     }
     l->msgs = p;
@@ -313,9 +112,9 @@ static void errlist_take(struct errlist *l, struct sbuf *b)
 static void errlist_invalid(struct errlist *l, const char *path,
                             const char *bad, const char *detail)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
 
-  sb_printf(&b, "%s: Invalid value: %s: %s", path, bad, detail);
+  kapi__sb_printf(&b, "%s: Invalid value: %s: %s", path, bad, detail);
   errlist_take(l, &b);
 }
 
@@ -323,29 +122,29 @@ static void errlist_invalid(struct errlist *l, const char *path,
 static void errlist_invalid_str(struct errlist *l, const char *path,
                                 const char *value, const char *detail)
 {
-  struct sbuf q = {0};
+  struct kapi__sbuf q = {0};
 
-  go_quote(&q, value);
-  errlist_invalid(l, path, sb_str(&q), detail);
+  kapi__go_quote(&q, value);
+  errlist_invalid(l, path, kapi__sb_str(&q), detail);
   if (q.oom)
     l->oom = 1;
-  sb_free(&q);
+  kapi__sb_free(&q);
 }
 
 /* utilerrors aggregate text: one message bare, several in [a, b]. */
-static void errlist_format(const struct errlist *l, struct sbuf *out)
+static void errlist_format(const struct errlist *l, struct kapi__sbuf *out)
 {
   size_t i;
 
   if (l->n > 1)
-    sb_putc(out, '[');
+    kapi__sb_putc(out, '[');
   for (i = 0; i < l->n; i++) {
     if (i)
-      sb_puts(out, ", ");
-    sb_puts(out, l->msgs[i]);
+      kapi__sb_puts(out, ", ");
+    kapi__sb_puts(out, l->msgs[i]);
   }
   if (l->n > 1)
-    sb_putc(out, ']');
+    kapi__sb_putc(out, ']');
 }
 
 static void errlist_free(struct errlist *l)
@@ -424,16 +223,16 @@ static int match_dns1123_subdomain(const char *s, size_t n)
 }
 
 /* Appends msg to a "; "-joined list. */
-static void join_msg(struct sbuf *b, const char *prefix, const char *msg)
+static void join_msg(struct kapi__sbuf *b, const char *prefix, const char *msg)
 {
   if (b->len)
-    sb_puts(b, "; ");
-  sb_puts(b, prefix);
-  sb_puts(b, msg);
+    kapi__sb_puts(b, "; ");
+  kapi__sb_puts(b, prefix);
+  kapi__sb_puts(b, msg);
 }
 
 /* IsQualifiedName: the problems with key joined by "; ", or nothing. */
-static void check_label_key(const char *key, struct sbuf *out)
+static void check_label_key(const char *key, struct kapi__sbuf *out)
 {
   const char *slash = strchr(key, '/');
   const char *name = key;
@@ -472,7 +271,7 @@ static void check_label_key(const char *key, struct sbuf *out)
 }
 
 /* IsValidLabelValue. */
-static void check_label_value(const char *v, struct sbuf *out)
+static void check_label_value(const char *v, struct kapi__sbuf *out)
 {
   size_t n = strlen(v);
   char maxlen[64];
@@ -583,41 +382,41 @@ static int requirement_add_value(struct requirement *r, const char *value)
 static void requirement_validate(const struct requirement *r,
                                  struct errlist *errs)
 {
-  struct sbuf msg = {0}, bad = {0};
+  struct kapi__sbuf msg = {0}, bad = {0};
   char path[64];
   int64_t dummy;
   size_t i;
 
   check_label_key(r->key, &msg);
   if (msg.len)
-    errlist_invalid_str(errs, "key", r->key, sb_str(&msg));
-  sb_reset(&msg);
+    errlist_invalid_str(errs, "key", r->key, kapi__sb_str(&msg));
+  kapi__sb_reset(&msg);
 
   go_json_strings(&bad, r->values, r->nvalues);
   switch (r->op) {
   case OP_IN:
   case OP_NOT_IN:
     if (r->nvalues == 0)
-      errlist_invalid(errs, "values", sb_str(&bad),
+      errlist_invalid(errs, "values", kapi__sb_str(&bad),
                       "for 'in', 'notin' operators, values set can't be empty");
     break;
   case OP_EQUALS:
   case OP_DOUBLE_EQUALS:
   case OP_NOT_EQUALS:
     if (r->nvalues != 1)
-      errlist_invalid(errs, "values", sb_str(&bad),
+      errlist_invalid(errs, "values", kapi__sb_str(&bad),
                       "exact-match compatibility requires one single value");
     break;
   case OP_EXISTS:
   case OP_DOES_NOT_EXIST:
     if (r->nvalues != 0)
-      errlist_invalid(errs, "values", sb_str(&bad),
+      errlist_invalid(errs, "values", kapi__sb_str(&bad),
                       "values set must be empty for exists and does not exist");
     break;
   case OP_GREATER_THAN:
   case OP_LESS_THAN:
     if (r->nvalues != 1)
-      errlist_invalid(errs, "values", sb_str(&bad),
+      errlist_invalid(errs, "values", kapi__sb_str(&bad),
                       "for 'Gt', 'Lt' operators, exactly one value is required");
     for (i = 0; i < r->nvalues; i++) {
       if (parse_int64(r->values[i], &dummy) == 0)
@@ -631,24 +430,25 @@ static void requirement_validate(const struct requirement *r,
   }
   if (bad.oom)
     errs->oom = 1;
-  sb_free(&bad);
+  kapi__sb_free(&bad);
 
   for (i = 0; i < r->nvalues; i++) {
     check_label_value(r->values[i], &msg);
     if (msg.len) {
-      struct sbuf p = {0};
+      struct kapi__sbuf p = {0};
 
-      sb_printf(&p, "values[%zu][%s]", i, r->key);
-      errlist_invalid_str(errs, sb_str(&p), r->values[i], sb_str(&msg));
+      kapi__sb_printf(&p, "values[%zu][%s]", i, r->key);
+      errlist_invalid_str(errs, kapi__sb_str(&p), r->values[i],
+                          kapi__sb_str(&msg));
       if (p.oom)
         errs->oom = 1;
-      sb_free(&p);
+      kapi__sb_free(&p);
     }
-    sb_reset(&msg);
+    kapi__sb_reset(&msg);
   }
   if (msg.oom)
     errs->oom = 1;
-  sb_free(&msg);
+  kapi__sb_free(&msg);
 }
 
 /*
@@ -656,7 +456,7 @@ static void requirement_validate(const struct requirement *r,
  * validation error the aggregate text goes to msg and -EINVAL returns.
  */
 static int selector_add(kapi_label_selector *s, struct requirement *r,
-                        struct sbuf *msg)
+                        struct kapi__sbuf *msg)
 {
   struct errlist errs = {0};
   struct requirement *p;
@@ -789,12 +589,12 @@ static int lex(const char **pp, struct scanned *out)
     if (last == TOK_ERROR) {
       /* Unreachable with today's operator set (each special character
        * is an operator on its own), kept for upstream parity. */
-      struct sbuf b = {0};
+      struct kapi__sbuf b = {0};
 
-      sb_printf(&b, "error expected: keyword found '%.*s'", (int)(n - 1),
-                start);
+      kapi__sb_printf(&b, "error expected: keyword found '%.*s'",
+                      (int)(n - 1), start);
       if (b.oom)
-        sb_free(&b);
+        kapi__sb_free(&b);
       out->tok = TOK_ERROR;
       out->lit = b.s;
       p = start + n - 1;
@@ -821,7 +621,7 @@ enum context { CTX_KEY_AND_OPERATOR, CTX_VALUES };
 struct parser {
   struct scanned *items;
   size_t n, pos;
-  struct sbuf msg; /* the error being reported */
+  struct kapi__sbuf msg; /* the error being reported */
 };
 
 static void parser_free(struct parser *p)
@@ -831,7 +631,7 @@ static void parser_free(struct parser *p)
   for (i = 0; i < p->n; i++)
     free(p->items[i].lit);
   free(p->items);
-  sb_free(&p->msg);
+  kapi__sb_free(&p->msg);
 }
 
 /* Tokenises the whole input up front, as upstream does. */
@@ -889,22 +689,12 @@ static int fail(struct parser *p, const char *fmt, ...) KAPI_PRINTF(2, 3);
 static int fail(struct parser *p, const char *fmt, ...)
 {
   va_list ap;
-  int n;
 
-  sb_reset(&p->msg);
+  kapi__sb_reset(&p->msg);
   va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
+  kapi__sb_vprintf(&p->msg, fmt, ap);
   va_end(ap);
-  if (n < 0)
-    return -ENOMEM;
-  sb_reserve(&p->msg, (size_t)n);
-  if (p->msg.oom)
-    return -ENOMEM;
-  va_start(ap, fmt);
-  vsnprintf(p->msg.s, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  p->msg.len = (size_t)n;
-  return -EINVAL;
+  return p->msg.oom ? -ENOMEM : -EINVAL;
 }
 
 /* Values are a set: kept sorted, without duplicates. */
@@ -938,7 +728,7 @@ static int value_set_insert(struct requirement *r, const char *v)
  * *op is left at -1 when an operator must still be parsed. */
 static int parse_key(struct parser *p, struct requirement *r, int *op)
 {
-  struct sbuf msg = {0};
+  struct kapi__sbuf msg = {0};
   const char *lit;
   enum token t;
   int rc = 0;
@@ -954,13 +744,14 @@ static int parse_key(struct parser *p, struct requirement *r, int *op)
   check_label_key(lit, &msg);
   if (msg.len) {
     /* Upstream validates with a nil field path, printed as "<nil>". */
-    struct sbuf q = {0};
+    struct kapi__sbuf q = {0};
 
-    go_quote(&q, lit);
-    rc = fail(p, "<nil>: Invalid value: %s: %s", sb_str(&q), sb_str(&msg));
+    kapi__go_quote(&q, lit);
+    rc = fail(p, "<nil>: Invalid value: %s: %s", kapi__sb_str(&q),
+              kapi__sb_str(&msg));
     if (q.oom)
       rc = -ENOMEM;
-    sb_free(&q);
+    kapi__sb_free(&q);
   } else {
     r->key = strdup(lit);
     if (!r->key)
@@ -968,7 +759,7 @@ static int parse_key(struct parser *p, struct requirement *r, int *op)
   }
   if (msg.oom)
     rc = -ENOMEM;
-  sb_free(&msg);
+  kapi__sb_free(&msg);
   if (rc < 0)
     return rc;
   t = lookahead(p, CTX_VALUES, NULL);
@@ -1080,7 +871,7 @@ static int parse_requirement(struct parser *p, kapi_label_selector *s)
   rc = parse_key(p, &r, &inferred);
   if (rc == 0 && inferred >= 0) {
     r.op = (enum label_op)inferred;
-    sb_reset(&p->msg);
+    kapi__sb_reset(&p->msg);
     return selector_add(s, &r, &p->msg);
   }
   if (rc == 0)
@@ -1096,7 +887,7 @@ static int parse_requirement(struct parser *p, kapi_label_selector *s)
     requirement_free(&r);
     return rc;
   }
-  sb_reset(&p->msg);
+  kapi__sb_reset(&p->msg);
   return selector_add(s, &r, &p->msg);
 }
 
@@ -1150,7 +941,7 @@ int kapi_label_selector_parse(const char *text, kapi_label_selector **ret,
   if (rc == 0)
     rc = parse_selector(&p, s);
   if (rc == -EINVAL)
-    copy_err(err, errlen, sb_str(&p.msg));
+    copy_err(err, errlen, kapi__sb_str(&p.msg));
   parser_free(&p);
   if (rc < 0) {
     kapi_label_selector_free(s);
@@ -1179,7 +970,7 @@ static int expression_op(const char *name)
 
 /* matchLabels: each k: v is the requirement k=v. */
 static int add_match_labels(kapi_label_selector *s, const kj *labels,
-                            struct sbuf *msg)
+                            struct kapi__sbuf *msg)
 {
   struct requirement r;
   const char *v;
@@ -1189,8 +980,8 @@ static int add_match_labels(kapi_label_selector *s, const kj *labels,
   for (i = 0; i < kj_len(labels); i++) {
     v = kj_str(kj_at(labels, i));
     if (!v) {
-      sb_printf(msg, "matchLabels: value of %s must be a string",
-                kj_key_at(labels, i));
+      kapi__sb_printf(msg, "matchLabels: value of %s must be a string",
+                      kj_key_at(labels, i));
       return -EINVAL;
     }
     memset(&r, 0, sizeof r);
@@ -1209,7 +1000,7 @@ static int add_match_labels(kapi_label_selector *s, const kj *labels,
 
 /* One matchExpressions entry {key, operator, values}. */
 static int add_match_expression(kapi_label_selector *s, const kj *expr,
-                                struct sbuf *msg)
+                                struct kapi__sbuf *msg)
 {
   const char *key = kj_get_str(expr, "key");
   const char *opname = kj_get_str(expr, "operator");
@@ -1221,8 +1012,8 @@ static int add_match_expression(kapi_label_selector *s, const kj *expr,
 
   op = expression_op(opname ? opname : "");
   if (op < 0) {
-    go_quote(msg, opname ? opname : "");
-    sb_puts(msg, " is not a valid label selector operator");
+    kapi__go_quote(msg, opname ? opname : "");
+    kapi__sb_puts(msg, " is not a valid label selector operator");
     return msg->oom ? -ENOMEM : -EINVAL;
   }
   r.op = (enum label_op)op;
@@ -1233,7 +1024,7 @@ static int add_match_expression(kapi_label_selector *s, const kj *expr,
     v = kj_str(kj_at(values, i));
     if (!v) {
       requirement_free(&r);
-      sb_puts(msg, "matchExpressions: values must be strings");
+      kapi__sb_puts(msg, "matchExpressions: values must be strings");
       return -EINVAL;
     }
     if (requirement_add_value(&r, v) < 0) {
@@ -1247,7 +1038,7 @@ static int add_match_expression(kapi_label_selector *s, const kj *expr,
 int kapi_label_selector_from_object(const kj *sel, kapi_label_selector **ret,
                                     char *err, size_t errlen)
 {
-  struct sbuf msg = {0};
+  struct kapi__sbuf msg = {0};
   kapi_label_selector *s;
   const kj *exprs;
   size_t i;
@@ -1267,8 +1058,8 @@ int kapi_label_selector_from_object(const kj *sel, kapi_label_selector **ret,
   for (i = 0; rc == 0 && i < kj_len(exprs); i++)
     rc = add_match_expression(s, kj_at(exprs, i), &msg);
   if (rc == -EINVAL)
-    copy_err(err, errlen, sb_str(&msg));
-  sb_free(&msg);
+    copy_err(err, errlen, kapi__sb_str(&msg));
+  kapi__sb_free(&msg);
   if (rc < 0) {
     kapi_label_selector_free(s);
     return rc;
@@ -1358,20 +1149,21 @@ static const char *op_text(enum label_op op)
 }
 
 /* Requirement.String(): values printed sorted, the selector untouched. */
-static void requirement_print(const struct requirement *r, struct sbuf *b)
+static void requirement_print(const struct requirement *r,
+                              struct kapi__sbuf *b)
 {
   int set = r->op == OP_IN || r->op == OP_NOT_IN;
   char **sorted;
   size_t i;
 
   if (r->op == OP_DOES_NOT_EXIST)
-    sb_putc(b, '!');
-  sb_puts(b, r->key);
+    kapi__sb_putc(b, '!');
+  kapi__sb_puts(b, r->key);
   if (r->op == OP_EXISTS || r->op == OP_DOES_NOT_EXIST)
     return;
-  sb_puts(b, op_text(r->op));
+  kapi__sb_puts(b, op_text(r->op));
   if (set)
-    sb_putc(b, '(');
+    kapi__sb_putc(b, '(');
   sorted = malloc((r->nvalues ? r->nvalues : 1) * sizeof *sorted);
   if (!sorted) {
     b->oom = 1;
@@ -1381,26 +1173,26 @@ static void requirement_print(const struct requirement *r, struct sbuf *b)
   qsort(sorted, r->nvalues, sizeof *sorted, str_ptr_cmp);
   for (i = 0; i < r->nvalues; i++) {
     if (i)
-      sb_putc(b, ',');
-    sb_puts(b, sorted[i]);
+      kapi__sb_putc(b, ',');
+    kapi__sb_puts(b, sorted[i]);
   }
   free(sorted);
   if (set)
-    sb_putc(b, ')');
+    kapi__sb_putc(b, ')');
 }
 
 char *kapi_label_selector_string(const kapi_label_selector *s)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
   size_t i;
 
   for (i = 0; i < s->n; i++) {
     if (i)
-      sb_putc(&b, ',');
+      kapi__sb_putc(&b, ',');
     requirement_print(&s->reqs[i], &b);
   }
   if (b.oom) {
-    sb_free(&b);
+    kapi__sb_free(&b);
     return NULL;
   }
   return b.s ? b.s : strdup("");
@@ -1498,11 +1290,11 @@ static int split_term(const char *term, size_t *lhs_len, size_t *op_len,
 /* fields.UnescapeValue: `\\`, `\,` and `\=` are the only escapes, and a
  * bare ',' or '=' is an error.  Go walks runes, so invalid UTF-8 turns
  * into U+FFFD once the slow path is taken. */
-static int unescape_value(const char *s, char **ret, struct sbuf *msg)
+static int unescape_value(const char *s, char **ret, struct kapi__sbuf *msg)
 {
   const unsigned char *p = (const unsigned char *)s;
   size_t n = strlen(s), w;
-  struct sbuf out = {0};
+  struct kapi__sbuf out = {0};
   int in_slash = 0;
   uint32_t r;
 
@@ -1511,43 +1303,44 @@ static int unescape_value(const char *s, char **ret, struct sbuf *msg)
     return *ret ? 0 : -ENOMEM;
   }
   for (; n > 0; p += w, n -= w) {
-    w = utf8_decode(p, n, &r);
+    w = kapi__utf8_decode(p, n, &r);
     if (in_slash) {
       if (r != '\\' && r != ',' && r != '=') {
-        sb_puts(msg, "invalid field selector: invalid escape sequence: \\");
+        kapi__sb_puts(msg,
+                      "invalid field selector: invalid escape sequence: \\");
         if (r == 0xfffd && w == 1)
-          sb_puts(msg, "\xef\xbf\xbd");
+          kapi__sb_puts(msg, "\xef\xbf\xbd");
         else
-          sb_putn(msg, (const char *)p, w);
+          kapi__sb_putn(msg, (const char *)p, w);
         goto fail;
       }
-      sb_putc(&out, (char)r);
+      kapi__sb_putc(&out, (char)r);
       in_slash = 0;
     } else if (r == '\\') {
       in_slash = 1;
     } else if (r == ',' || r == '=') {
       /* Upstream prints the rune with %v: its code point in decimal. */
-      sb_printf(msg, "invalid field selector: unescaped character in value: "
-                "%u", (unsigned)r);
+      kapi__sb_printf(msg, "invalid field selector: unescaped character in "
+                      "value: %u", (unsigned)r);
       goto fail;
     } else if (r == 0xfffd && w == 1) {
-      sb_puts(&out, "\xef\xbf\xbd");
+      kapi__sb_puts(&out, "\xef\xbf\xbd");
     } else {
-      sb_putn(&out, (const char *)p, w);
+      kapi__sb_putn(&out, (const char *)p, w);
     }
   }
   if (in_slash) {
-    sb_puts(msg, "invalid field selector: invalid escape sequence: \\");
+    kapi__sb_puts(msg, "invalid field selector: invalid escape sequence: \\");
     goto fail;
   }
   if (out.oom) {
-    sb_free(&out);
+    kapi__sb_free(&out);
     return -ENOMEM;
   }
   *ret = out.s ? out.s : strdup("");
   return *ret ? 0 : -ENOMEM;
 fail:
-  sb_free(&out);
+  kapi__sb_free(&out);
   return msg->oom ? -ENOMEM : -EINVAL;
 }
 
@@ -1558,15 +1351,15 @@ static int term_str_cmp(const void *a, const void *b)
 
 /* Parses one non-empty term into s->terms[s->n]. */
 static int parse_term(kapi_field_selector *s, const char *text,
-                      const char *term, struct sbuf *msg)
+                      const char *term, struct kapi__sbuf *msg)
 {
   struct field_term *t = &s->terms[s->n];
   size_t lhs_len, op_len;
   int rc;
 
   if (!split_term(term, &lhs_len, &op_len, &t->negated)) {
-    sb_printf(msg, "invalid selector: '%s'; can't understand '%s'", text,
-              term);
+    kapi__sb_printf(msg, "invalid selector: '%s'; can't understand '%s'",
+                    text, term);
     return msg->oom ? -ENOMEM : -EINVAL;
   }
   rc = unescape_value(term + lhs_len + op_len, &t->value, msg);
@@ -1584,7 +1377,7 @@ static int parse_term(kapi_field_selector *s, const char *text,
 int kapi_field_selector_parse(const char *text, kapi_field_selector **ret,
                               char *err, size_t errlen)
 {
-  struct sbuf msg = {0};
+  struct kapi__sbuf msg = {0};
   kapi_field_selector *s;
   char **terms = NULL;
   size_t nterms = 0, i;
@@ -1608,11 +1401,11 @@ int kapi_field_selector_parse(const char *text, kapi_field_selector **ret,
     if (*terms[i])
       rc = parse_term(s, text, terms[i], &msg);
   if (rc == -EINVAL)
-    copy_err(err, errlen, sb_str(&msg));
+    copy_err(err, errlen, kapi__sb_str(&msg));
   for (i = 0; i < nterms; i++)
     free(terms[i]);
   free(terms);
-  sb_free(&msg);
+  kapi__sb_free(&msg);
   if (rc < 0) {
     kapi_field_selector_free(s);
     return rc;

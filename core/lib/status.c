@@ -15,275 +15,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
+#include "sbuf.h"
 #include "status.h"
 
 /* ------------------------------------------------------------------ */
-/* Growable string buffer; out-of-memory is sticky, checked once. */
-
-struct sbuf {
-  char *s;
-  size_t len, cap;
-  int oom;
-};
-
-static void sb_reserve(struct sbuf *b, size_t extra)
-{
-  size_t want;
-  char *p;
-
-  if (b->oom)
-    return;
-  want = b->len + extra + 1;
-  if (want <= b->cap)
-    return;
-  if (want < 64)
-    want = 64;
-  if (want < b->cap * 2)
-    want = b->cap * 2;
-  p = realloc(b->s, want);
-  if (!p) {
-    b->oom = 1;
-    return;
-  }
-  b->s = p;
-  b->cap = want;
-}
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-  sb_reserve(b, n);
-  if (b->oom)
-    return;
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_putc(struct sbuf *b, char c) { sb_putn(b, &c, 1); }
-
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
-{
-  va_list copy;
-  int n;
-
-  va_copy(copy, ap);
-  n = vsnprintf(NULL, 0, fmt, copy);
-  va_end(copy);
-  if (n < 0) {
-    b->oom = 1;
-    return;
-  }
-  sb_reserve(b, (size_t)n);
-  if (b->oom)
-    return;
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  b->len += (size_t)n;
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-  va_list ap;
-
-  va_start(ap, fmt);
-  sb_vprintf(b, fmt, ap);
-  va_end(ap);
-}
-
-static const char *sb_str(const struct sbuf *b) { return b->s ? b->s : ""; }
-static void sb_free(struct sbuf *b) { free(b->s); memset(b, 0, sizeof *b); }
-
-/* Hands the text over to the caller (NULL when out of memory). */
-static char *sb_take(struct sbuf *b)
-{
-  char *s;
-
-  if (b->oom) {
-    sb_free(b);
-    return NULL;
-  }
-  s = b->s ? b->s : strdup("");
-  memset(b, 0, sizeof *b);
-  return s;
-}
-
-/* ------------------------------------------------------------------ */
-/* Go's formatting of strings: %q (strconv.Quote) and encoding/json. */
-
-/* One UTF-8 sequence as Go's range loop decodes it: the width, or 1
- * with U+FFFD for an invalid byte. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *r)
-{
-  uint32_t c = s[0], min;
-  size_t w, i;
-
-  if (c < 0x80) {
-    *r = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf) {
-    w = 2, c &= 0x1f, min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    w = 3, c &= 0x0f, min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    w = 4, c &= 0x07, min = 0x10000;
-  } else {
-    goto bad;
-  }
-  if (w > n)
-    goto bad;
-  for (i = 1; i < w; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      goto bad;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    goto bad;
-  *r = c;
-  return w;
-bad:
-  *r = 0xfffd;
-  return 1;
-}
-
-/* strconv.IsPrint, approximated: every non-ASCII rune prints except
- * the controls, spaces, format characters, private-use areas and
- * non-characters that Go's Unicode tables exclude. */
-static int go_is_print(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= 0x20 && r < 0x7f;
-  if (r <= 0xa0 || r == 0xad || r == 0x1680 || r == 0x3000 || r == 0xfeff)
-    return 0;
-  if ((r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
-      (r >= 0x205f && r <= 0x206f) || (r >= 0xe000 && r <= 0xf8ff) ||
-      (r >= 0xfff0 && r <= 0xfffb) || (r & 0xfffe) == 0xfffe)
-    return 0;
-  if (r >= 0xe0000) /* tags and private use; variation selectors print */
-    return r >= 0xe0100 && r <= 0xe01ef;
-  return 1;
-}
-
-/* %q of the n bytes at s (JSON strings may hold NULs). */
-static void go_quote_n(struct sbuf *b, const char *s, size_t n)
-{
-  const unsigned char *p = (const unsigned char *)s;
-  size_t w;
-  uint32_t r;
-
-  sb_putc(b, '"');
-  while (n > 0) {
-    w = utf8_decode(p, n, &r);
-    if (r == 0xfffd && w == 1) {
-      sb_printf(b, "\\x%02x", p[0]);
-    } else if (r == '"' || r == '\\') {
-      sb_putc(b, '\\');
-      sb_putc(b, (char)r);
-    } else if (go_is_print(r)) {
-      sb_putn(b, (const char *)p, w);
-    } else {
-      switch (r) {
-      case '\a': sb_puts(b, "\\a"); break;
-      case '\b': sb_puts(b, "\\b"); break;
-      case '\f': sb_puts(b, "\\f"); break;
-      case '\n': sb_puts(b, "\\n"); break;
-      case '\r': sb_puts(b, "\\r"); break;
-      case '\t': sb_puts(b, "\\t"); break;
-      case '\v': sb_puts(b, "\\v"); break;
-      default:
-        if (r < 0x20 || r == 0x7f)
-          sb_printf(b, "\\x%02x", (unsigned)r);
-        else if (r < 0x10000)
-          sb_printf(b, "\\u%04x", (unsigned)r);
-        else
-          sb_printf(b, "\\U%08x", (unsigned)r);
-      }
-    }
-    p += w;
-    n -= w;
-  }
-  sb_putc(b, '"');
-}
-
-static void go_quote(struct sbuf *b, const char *s)
-{
-  go_quote_n(b, s, strlen(s));
-}
-
-/* The n bytes at s as encoding/json writes a string (HTML-safe). */
-static void go_json_string(struct sbuf *b, const char *s, size_t n)
-{
-  const unsigned char *p = (const unsigned char *)s;
-  size_t w;
-  uint32_t r;
-
-  sb_putc(b, '"');
-  while (n > 0) {
-    w = utf8_decode(p, n, &r);
-    if (r == 0xfffd && w == 1)
-      sb_puts(b, "\\ufffd");
-    else if (r == '"' || r == '\\')
-      sb_printf(b, "\\%c", (char)r);
-    else if (r == '\n')
-      sb_puts(b, "\\n");
-    else if (r == '\r')
-      sb_puts(b, "\\r");
-    else if (r == '\t')
-      sb_puts(b, "\\t");
-    else if (r == '\b')
-      sb_puts(b, "\\b");
-    else if (r == '\f')
-      sb_puts(b, "\\f");
-    else if (r < 0x20 || r == '<' || r == '>' || r == '&' || r == 0x2028 ||
-             r == 0x2029)
-      sb_printf(b, "\\u%04x", (unsigned)r);
-    else
-      sb_putn(b, (const char *)p, w);
-    p += w;
-    n -= w;
-  }
-  sb_putc(b, '"');
-}
+/* Go's formatting of values beyond strings (those are gofmt.h's). */
 
 /* json.Marshal of a value.  Object members keep their order (Go sorts
  * map keys but not struct fields; the DOM cannot tell them apart). */
-static void go_json_value(struct sbuf *b, const kj *v)
+static void go_json_value(struct kapi__sbuf *b, const kj *v)
 {
   size_t i;
 
   switch (v->type) {
   case KJ_NULL:
-    sb_puts(b, "null");
+    kapi__sb_puts(b, "null");
     break;
   case KJ_BOOL:
-    sb_puts(b, v->u.boolean ? "true" : "false");
+    kapi__sb_puts(b, v->u.boolean ? "true" : "false");
     break;
   case KJ_NUMBER:
-    sb_puts(b, v->u.str.s);
+    kapi__sb_puts(b, v->u.str.s);
     break;
   case KJ_STRING:
-    go_json_string(b, v->u.str.s, v->u.str.len);
+    kapi__go_json_string_n(b, v->u.str.s, v->u.str.len);
     break;
   case KJ_ARRAY:
-    sb_putc(b, '[');
+    kapi__sb_putc(b, '[');
     for (i = 0; i < kj_len(v); i++) {
       if (i)
-        sb_putc(b, ',');
+        kapi__sb_putc(b, ',');
       go_json_value(b, kj_at(v, i));
     }
-    sb_putc(b, ']');
+    kapi__sb_putc(b, ']');
     break;
   case KJ_OBJECT:
-    sb_putc(b, '{');
+    kapi__sb_putc(b, '{');
     for (i = 0; i < kj_len(v); i++) {
       if (i)
-        sb_putc(b, ',');
-      go_json_string(b, kj_key_at(v, i), strlen(kj_key_at(v, i)));
-      sb_putc(b, ':');
+        kapi__sb_putc(b, ',');
+      kapi__go_json_string(b, kj_key_at(v, i));
+      kapi__sb_putc(b, ':');
       go_json_value(b, kj_at(v, i));
     }
-    sb_putc(b, '}');
+    kapi__sb_putc(b, '}');
     break;
   }
 }
@@ -322,10 +98,10 @@ static void error_set(kapi_error *e, int code, const char *reason,
 void kapi_error_vsetf(kapi_error *e, int code, const char *reason,
                       const char *fmt, va_list ap)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
 
-  sb_vprintf(&b, fmt, ap);
-  error_set(e, code, reason, sb_take(&b));
+  kapi__sb_vprintf(&b, fmt, ap);
+  error_set(e, code, reason, kapi__sb_take(&b));
 }
 
 void kapi_error_setf(kapi_error *e, int code, const char *reason,
@@ -399,12 +175,13 @@ void kapi_error_add_cause(kapi_error *e, const char *reason,
 /* Upstream's builders. */
 
 /* schema.GroupResource/GroupKind String(): "name" or "name.group". */
-static void put_qualified(struct sbuf *b, const char *name, const char *group)
+static void put_qualified(struct kapi__sbuf *b, const char *name,
+                          const char *group)
 {
-  sb_puts(b, name ? name : "");
+  kapi__sb_puts(b, name ? name : "");
   if (group && *group) {
-    sb_putc(b, '.');
-    sb_puts(b, group);
+    kapi__sb_putc(b, '.');
+    kapi__sb_puts(b, group);
   }
 }
 
@@ -415,14 +192,14 @@ static void resource_error(kapi_error *e, int code, const char *reason,
                            const char *name, const char *head,
                            const char *tail)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
 
-  sb_puts(&b, head);
+  kapi__sb_puts(&b, head);
   put_qualified(&b, resource, group);
-  sb_putc(&b, ' ');
-  go_quote(&b, name ? name : "");
-  sb_puts(&b, tail);
-  error_set(e, code, reason, sb_take(&b));
+  kapi__sb_putc(&b, ' ');
+  kapi__go_quote(&b, name ? name : "");
+  kapi__sb_puts(&b, tail);
+  error_set(e, code, reason, kapi__sb_take(&b));
   kapi_error_details(e, name, group, resource);
 }
 
@@ -444,13 +221,13 @@ void kapi_error_conflict(kapi_error *e, const char *group,
                          const char *resource, const char *name,
                          const char *cause)
 {
-  struct sbuf tail = {0};
+  struct kapi__sbuf tail = {0};
 
-  sb_puts(&tail, ": ");
-  sb_puts(&tail, cause ? cause : "");
+  kapi__sb_puts(&tail, ": ");
+  kapi__sb_puts(&tail, cause ? cause : "");
   resource_error(e, 409, "Conflict", group, resource, name,
-                 "Operation cannot be fulfilled on ", sb_str(&tail));
-  sb_free(&tail);
+                 "Operation cannot be fulfilled on ", kapi__sb_str(&tail));
+  kapi__sb_free(&tail);
 }
 
 void kapi_error_bad_request(kapi_error *e, const char *fmt, ...)
@@ -464,17 +241,17 @@ void kapi_error_bad_request(kapi_error *e, const char *fmt, ...)
 
 void kapi_error_internal(kapi_error *e, const char *fmt, ...)
 {
-  struct sbuf cause = {0}, msg = {0};
+  struct kapi__sbuf cause = {0}, msg = {0};
   va_list ap;
 
   va_start(ap, fmt);
-  sb_vprintf(&cause, fmt, ap);
+  kapi__sb_vprintf(&cause, fmt, ap);
   va_end(ap);
-  sb_printf(&msg, "Internal error occurred: %s", sb_str(&cause));
-  error_set(e, 500, "InternalError", sb_take(&msg));
+  kapi__sb_printf(&msg, "Internal error occurred: %s", kapi__sb_str(&cause));
+  error_set(e, 500, "InternalError", kapi__sb_take(&msg));
   /* NewInternalError keeps the bare error as the only cause. */
-  kapi_error_add_cause(e, NULL, sb_str(&cause), NULL);
-  sb_free(&cause);
+  kapi_error_add_cause(e, NULL, kapi__sb_str(&cause), NULL);
+  kapi__sb_free(&cause);
 }
 
 /* `resource` may carry its group ("replicasets.apps"); resource names
@@ -482,15 +259,15 @@ void kapi_error_internal(kapi_error *e, const char *fmt, ...)
 void kapi_error_method_not_allowed(kapi_error *e, const char *verb,
                                    const char *resource)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
   const char *res = resource ? resource : "";
   const char *dot = strchr(res, '.');
   char *plural;
 
-  sb_printf(&b, "%s is not supported on resources of kind ",
-            verb ? verb : "");
-  go_quote(&b, res);
-  error_set(e, 405, "MethodNotAllowed", sb_take(&b));
+  kapi__sb_printf(&b, "%s is not supported on resources of kind ",
+                  verb ? verb : "");
+  kapi__go_quote(&b, res);
+  error_set(e, 405, "MethodNotAllowed", kapi__sb_take(&b));
   plural = strndup(res, dot ? (size_t)(dot - res) : strlen(res));
   if (plural)
     kapi_error_details(e, NULL, dot ? dot + 1 : NULL, plural);
@@ -521,10 +298,10 @@ static const struct {
 
 /* How field.Error prints a bad value: strings with %q, numbers and
  * booleans with %v, anything else as JSON. */
-static void put_bad_value(struct sbuf *b, const kj *v)
+static void put_bad_value(struct kapi__sbuf *b, const kj *v)
 {
   if (v->type == KJ_STRING)
-    go_quote_n(b, v->u.str.s, v->u.str.len);
+    kapi__go_quote_n(b, v->u.str.s, v->u.str.len);
   else
     go_json_value(b, v);
 }
@@ -533,7 +310,7 @@ static void put_bad_value(struct sbuf *b, const kj *v)
  * field.Error.ErrorBody(): the type's text, the bad value when the
  * type shows one and the caller gave one, then ": <detail>".
  */
-static void put_error_body(struct sbuf *b, const kj *fe)
+static void put_error_body(struct kapi__sbuf *b, const kj *fe)
 {
   const char *type = kj_get_str(fe, "type");
   const char *detail = kj_get_str(fe, "detail");
@@ -545,18 +322,18 @@ static void put_error_body(struct sbuf *b, const kj *fe)
       break;
   if (i == n) {
     /* What upstream prints for a type it does not know. */
-    sb_printf(b, "Internal error: unhandled error code: %s: please report "
-              "this", type ? type : "");
+    kapi__sb_printf(b, "Internal error: unhandled error code: %s: please "
+                    "report this", type ? type : "");
   } else {
-    sb_puts(b, error_types[i].text);
+    kapi__sb_puts(b, error_types[i].text);
     if (error_types[i].shows_value && bad) {
-      sb_puts(b, ": ");
+      kapi__sb_puts(b, ": ");
       put_bad_value(b, bad);
     }
   }
   if (detail && *detail) {
-    sb_puts(b, ": ");
-    sb_puts(b, detail);
+    kapi__sb_puts(b, ": ");
+    kapi__sb_puts(b, detail);
   }
 }
 
@@ -600,24 +377,24 @@ int kapi_field_error(kj *errs, const char *field, const char *type,
 /* field.Error.Error(): "<field>: <body>".  Newly allocated. */
 static char *field_error_text(const kj *fe)
 {
-  struct sbuf b = {0};
+  struct kapi__sbuf b = {0};
   const char *field = kj_get_str(fe, "field");
 
-  sb_puts(&b, field ? field : "");
-  sb_puts(&b, ": ");
+  kapi__sb_puts(&b, field ? field : "");
+  kapi__sb_puts(&b, ": ");
   put_error_body(&b, fe);
-  return sb_take(&b);
+  return kapi__sb_take(&b);
 }
 
 /*
  * ErrorList.ToAggregate().Error(): the distinct messages in order,
  * joined by ", " and bracketed when there are several.
  */
-static void put_aggregate(struct sbuf *out, const kj *errs)
+static void put_aggregate(struct kapi__sbuf *out, const kj *errs)
 {
   size_t n = kj_len(errs), i, j, distinct = 0;
   char **texts = calloc(n ? n : 1, sizeof *texts);
-  struct sbuf joined = {0};
+  struct kapi__sbuf joined = {0};
 
   if (!texts) {
     out->oom = 1;
@@ -634,17 +411,17 @@ static void put_aggregate(struct sbuf *out, const kj *errs)
     if (j < i)
       continue; /* seen already */
     if (distinct++)
-      sb_puts(&joined, ", ");
-    sb_puts(&joined, texts[i]);
+      kapi__sb_puts(&joined, ", ");
+    kapi__sb_puts(&joined, texts[i]);
   }
   if (distinct > 1)
-    sb_putc(out, '[');
-  sb_puts(out, sb_str(&joined));
+    kapi__sb_putc(out, '[');
+  kapi__sb_puts(out, kapi__sb_str(&joined));
   if (distinct > 1)
-    sb_putc(out, ']');
+    kapi__sb_putc(out, ']');
   if (joined.oom)
     out->oom = 1;
-  sb_free(&joined);
+  kapi__sb_free(&joined);
   for (i = 0; i < n; i++)
     free(texts[i]);
   free(texts);
@@ -653,30 +430,30 @@ static void put_aggregate(struct sbuf *out, const kj *errs)
 void kapi_error_invalid(kapi_error *e, const char *group, const char *kind,
                         const char *name, const kj *field_errors)
 {
-  struct sbuf msg = {0}, body = {0};
+  struct kapi__sbuf msg = {0}, body = {0};
   size_t i, n = kj_len(field_errors);
   const kj *fe;
 
   put_qualified(&msg, kind, group);
-  sb_putc(&msg, ' ');
-  go_quote(&msg, name ? name : "");
-  sb_puts(&msg, " is invalid");
+  kapi__sb_putc(&msg, ' ');
+  kapi__go_quote(&msg, name ? name : "");
+  kapi__sb_puts(&msg, " is invalid");
   if (n) {
-    sb_puts(&msg, ": ");
+    kapi__sb_puts(&msg, ": ");
     put_aggregate(&msg, field_errors);
   }
-  error_set(e, 422, "Invalid", sb_take(&msg));
+  error_set(e, 422, "Invalid", kapi__sb_take(&msg));
   kapi_error_details(e, name, group, kind);
 
   /* Every error becomes a cause, duplicates included, as upstream. */
   for (i = 0; i < n; i++) {
     fe = kj_at(field_errors, i);
-    body.len = 0;
+    kapi__sb_reset(&body);
     put_error_body(&body, fe);
-    kapi_error_add_cause(e, kj_get_str(fe, "type"), sb_str(&body),
+    kapi_error_add_cause(e, kj_get_str(fe, "type"), kapi__sb_str(&body),
                          kj_get_str(fe, "field"));
   }
-  sb_free(&body);
+  kapi__sb_free(&body);
 }
 
 /* ------------------------------------------------------------------ */

@@ -14,7 +14,7 @@
 
 #include "table.h"
 
-/* ---- Accept negotiation ---------------------------------------------- */
+/* ---- Accept negotiation ------------------------------------------------- */
 
 /* One media range of an Accept header, with the parameters kapi reads. */
 struct media_range {
@@ -115,7 +115,7 @@ int kapi_wants_table(const char *accept_header)
   return 0;
 }
 
-/* ---- columns --------------------------------------------------------- */
+/* ---- columns ------------------------------------------------------------ */
 
 /* Upstream's default table (rest.DefaultTableConvertor), with
  * ObjectMeta's field descriptions as column descriptions. */
@@ -184,7 +184,7 @@ static int add_column_definitions(kj *defs, const kapi_resource *res)
   return 0;
 }
 
-/* ---- the table --------------------------------------------------------- */
+/* ---- the table ---------------------------------------------------------- */
 
 static int set_list_meta(kj *table, const char *resource_version,
                          const char *continue_token)
@@ -220,7 +220,7 @@ kj *kapi_table_new(const kapi_resource *res, int with_column_definitions,
   return t;
 }
 
-/* ---- rows ---------------------------------------------------------------- */
+/* ---- rows --------------------------------------------------------------- */
 
 /* The cells of upstream's default table.  A missing timestamp prints as
  * Go's zero time, as upstream's formatting of a zero metav1.Time does. */

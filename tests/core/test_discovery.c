@@ -19,7 +19,7 @@
 #include "server.h"
 #include "watch_http.h"
 
-/* ---- stand-ins for what server.c links but these tests never run ---- */
+/* ---- stand-ins for what server.c links but these tests never run -------- */
 
 __attribute__((weak)) void kapi_chain_run(kapi_server *srv, kapi_req *r,
                                           kapi_response *resp)
@@ -56,7 +56,7 @@ __attribute__((weak)) void watch_stream_set_wake(watch_stream *ws,
 
 __attribute__((weak)) void watch_stream_free(watch_stream *ws) { (void)ws; }
 
-/* ---- the fake registry ------------------------------------------------- */
+/* ---- the fake registry -------------------------------------------------- */
 
 static const char *const pod_short[] = {"po", NULL};
 static const char *const node_short[] = {"no", NULL};
@@ -112,7 +112,7 @@ static int setup(void **state)
   return 0;
 }
 
-/* ---- requests -------------------------------------------------------------- */
+/* ---- requests ----------------------------------------------------------- */
 
 #define KUBECTL_ACCEPT                                                   \
   "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList," \
@@ -185,7 +185,7 @@ static void assert_get(const char *path, const char *accept, int code,
   "\"status\":\"Failure\",\"message\":\"the server could not find the "  \
   "requested resource\",\"reason\":\"NotFound\",\"code\":404}"
 
-/* ---- legacy ---------------------------------------------------------------- */
+/* ---- legacy ------------------------------------------------------------- */
 
 static void test_api_versions(void **state)
 {
@@ -270,7 +270,7 @@ static void test_group_resource_list(void **state)
              "\"verbs\":" VERBS "}]}");
 }
 
-/* ---- aggregated ------------------------------------------------------------- */
+/* ---- aggregated --------------------------------------------------------- */
 
 #define CORE_AGGREGATED                                                   \
   "{\"metadata\":{\"creationTimestamp\":null},\"versions\":[{"           \
@@ -373,7 +373,7 @@ static void test_accept_order(void **state)
   }
 }
 
-/* ---- what is not discovery ------------------------------------------------- */
+/* ---- what is not discovery ---------------------------------------------- */
 
 static void test_not_found(void **state)
 {
@@ -409,7 +409,7 @@ static void test_not_discovery(void **state)
   kapi_response_reset(&resp);
 }
 
-/* ---- ordering and edge cases ------------------------------------------------- */
+/* ---- ordering and edge cases -------------------------------------------- */
 
 static void test_version_priority(void **state)
 {

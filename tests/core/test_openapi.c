@@ -23,7 +23,7 @@
 #include "server.h"
 #include "watch_http.h"
 
-/* ---- stand-ins for what server.c links but these tests never run ---- */
+/* ---- stand-ins for what server.c links but these tests never run -------- */
 
 __attribute__((weak)) void kapi_chain_run(kapi_server *srv, kapi_req *r,
                                           kapi_response *resp)
@@ -60,7 +60,7 @@ __attribute__((weak)) void watch_stream_set_wake(watch_stream *ws,
 
 __attribute__((weak)) void watch_stream_free(watch_stream *ws) { (void)ws; }
 
-/* ---- the fake registry ------------------------------------------------- */
+/* ---- the fake registry -------------------------------------------------- */
 
 static const char pod_schema[] =
     "{\"metadata\":\"meta\",\"spec\":{\"nodeName\":\"string\","
@@ -125,7 +125,7 @@ static int teardown(void **state)
   return 0;
 }
 
-/* ---- requests ---------------------------------------------------------- */
+/* ---- requests ----------------------------------------------------------- */
 
 static int request(kapi_server *srv, const char *method, const char *path,
                    kapi_response *resp)
@@ -181,7 +181,7 @@ static void assert_keys(const kj *obj, const char *want)
   "{\"name\":\"fieldValidation\",\"in\":\"query\","                      \
   "\"schema\":{\"type\":\"string\"}}"
 
-/* ---- the root ------------------------------------------------------------ */
+/* ---- the root ----------------------------------------------------------- */
 
 static void sha512_hex(const char *body, size_t len, char out[129])
 {
@@ -234,7 +234,7 @@ static void test_trailing_slashes(void **state)
   kj_free(c);
 }
 
-/* ---- paths and operations ------------------------------------------------- */
+/* ---- paths and operations ----------------------------------------------- */
 
 static void test_core_paths(void **state)
 {
@@ -393,7 +393,8 @@ static void test_write_operations_take_field_validation(void **state)
   assert_json(kj_at(kj_get(kj_get(coll, "post"), "parameters"), 2),
               FIELD_VALIDATION);
   assert_json(kj_get(kj_get(item, "patch"), "x-kubernetes-group-version-kind"),
-              "{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"ReplicaSet\"}");
+              "{\"group\":\"apps\",\"version\":\"v1\","
+              "\"kind\":\"ReplicaSet\"}");
   assert_json(kj_get(kj_get(coll, "post"), "requestBody"),
               "{\"content\":{\"*/*\":{\"schema\":{\"$ref\":\"#/components/"
               "schemas/io.k8s.api.apps.v1.ReplicaSet\"}}},\"required\":true}");
@@ -463,7 +464,7 @@ static void test_kubectl_validation_check(void **state)
       "/openapi/v3/apis/apps/v1", "apps", "v1", "Pod"));
 }
 
-/* ---- schemas ---------------------------------------------------------------- */
+/* ---- schemas ------------------------------------------------------------ */
 
 #define REF(name) "{\"$ref\":\"#/components/schemas/" name "\"}"
 #define TYPE_AND_META                                                     \
@@ -588,7 +589,7 @@ static void test_schemaless_custom_group(void **state)
   kj_free(doc);
 }
 
-/* ---- errors, routing, cache -------------------------------------------------- */
+/* ---- errors, routing, cache --------------------------------------------- */
 
 static void assert_not_found(const char *path)
 {

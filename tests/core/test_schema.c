@@ -220,19 +220,20 @@ static void test_object_meta_schema(void **state)
 static void test_prune(void **state)
 {
   kj *schema = parse(pod_schema);
-  kj *obj = parse("{\"apiVersion\":\"v1\",\"x\":1,"
-                  "\"metadata\":{\"name\":\"p\",\"y\":2,\"labels\":{\"a\":\"b\"}},"
-                  "\"spec\":{\"foo\":1,\"containers\":[{\"name\":\"c\",\"z\":3,"
-                  "\"ports\":[{\"containerPort\":80,\"w\":4}]}],\"bar\":5}}");
+  kj *obj = parse(
+      "{\"apiVersion\":\"v1\",\"x\":1,"
+      "\"metadata\":{\"name\":\"p\",\"y\":2,\"labels\":{\"a\":\"b\"}},"
+      "\"spec\":{\"foo\":1,\"containers\":[{\"name\":\"c\",\"z\":3,"
+      "\"ports\":[{\"containerPort\":80,\"w\":4}]}],\"bar\":5}}");
   char *text;
   (void)state;
 
   assert_int_equal(kapi_schema_prune(schema, obj), 6);
   text = kj_dump(obj, NULL);
-  assert_string_equal(text,
-                      "{\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\","
-                      "\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":"
-                      "[{\"name\":\"c\",\"ports\":[{\"containerPort\":80}]}]}}");
+  assert_string_equal(
+      text, "{\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"p\","
+            "\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":"
+            "[{\"name\":\"c\",\"ports\":[{\"containerPort\":80}]}]}}");
   free(text);
   assert_int_equal(kapi_schema_prune(schema, obj), 0);
   assert_int_equal(kapi_schema_prune(NULL, obj), 0);

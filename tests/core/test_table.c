@@ -17,7 +17,7 @@
 #include "registry.h"
 #include "table.h"
 
-/* ---- fake resources ------------------------------------------------------ */
+/* ---- fake resources ----------------------------------------------------- */
 
 static const kapi_column pod_columns[] = {
     {"Name", "string", "name", "Name of the pod", 0},
@@ -111,7 +111,7 @@ static kapi_resource resource(const kapi_resource_ops *ops)
   return r;
 }
 
-/* ---- helpers ----------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------ */
 
 static kj *parse(const char *text)
 {
@@ -151,7 +151,7 @@ static void assert_json(const kj *v, const char *want)
   "{\"name\":\"Node\",\"type\":\"string\",\"format\":\"\","              \
   "\"description\":\"Where it runs\",\"priority\":1}]"
 
-/* ---- Accept ------------------------------------------------------------ */
+/* ---- Accept ------------------------------------------------------------- */
 
 static void test_wants_table(void **state)
 {
@@ -209,7 +209,7 @@ static void test_wants_table(void **state)
       0);
 }
 
-/* ---- tables ------------------------------------------------------------ */
+/* ---- tables ------------------------------------------------------------- */
 
 static void test_new_table(void **state)
 {
