@@ -17,7 +17,9 @@
  *   bench/store_bench.c core/lib/store.c core/lib/storage_leveldb.c
  *   core/lib/json.c core/lib/log.c -lyajl -lleveldb -o store_bench
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw */
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>

@@ -2,7 +2,6 @@
  * discovery.c - /api, /apis and the per-group-version resource lists,
  * legacy and aggregated (apidiscovery.k8s.io), built from the registry.
  */
-#define _GNU_SOURCE /* asprintf */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <strings.h>
 
 #include "discovery.h"
+#include "media.h"
 
 /* What a generic-Store resource supports: every verb. */
 static const char *const resource_verbs[] = {
@@ -32,87 +32,17 @@ typedef enum disc_format {
   DISC_V2BETA1,
 } disc_format;
 
-/* One media range of an Accept header, with the parameters kapi reads. */
-struct media_range {
-  char type[64];
-  char as[48];
-  char g[48];
-  char v[16];
-};
-
-/* Copies [s, e) trimmed of blanks and quotes into dst; a value too long
- * for dst becomes "?" so that it can never match. */
-static void copy_token(char *dst, size_t cap, const char *s, const char *e)
-{
-  size_t n;
-  while (s < e && isspace((unsigned char)*s))
-    s++;
-  while (e > s && isspace((unsigned char)e[-1]))
-    e--;
-  if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-    s++;
-    e--;
-  }
-  n = (size_t)(e - s);
-  if (n >= cap) {
-    strcpy(dst, "?");
-    return;
-  }
-  memcpy(dst, s, n);
-  dst[n] = '\0';
-}
-
-static void parse_param(struct media_range *m, const char *s, const char *e)
-{
-  char key[16];
-  const char *eq = memchr(s, '=', (size_t)(e - s));
-  if (!eq)
-    return;
-  copy_token(key, sizeof key, s, eq);
-  if (!strcasecmp(key, "as"))
-    copy_token(m->as, sizeof m->as, eq + 1, e);
-  else if (!strcasecmp(key, "g"))
-    copy_token(m->g, sizeof m->g, eq + 1, e);
-  else if (!strcasecmp(key, "v"))
-    copy_token(m->v, sizeof m->v, eq + 1, e);
-}
-
-/* Parses the media range at *p into m and moves *p past it.  Returns 0
- * when the header has no more ranges. */
-static int next_media_range(const char **p, struct media_range *m)
-{
-  const char *s = *p, *end, *semi;
-
-  while (*s == ',' || isspace((unsigned char)*s))
-    s++;
-  if (!*s)
-    return 0;
-  end = strchr(s, ',');
-  if (!end)
-    end = s + strlen(s);
-  memset(m, 0, sizeof *m);
-  semi = memchr(s, ';', (size_t)(end - s));
-  copy_token(m->type, sizeof m->type, s, semi ? semi : end);
-  while (semi) {
-    const char *next = memchr(semi + 1, ';', (size_t)(end - semi - 1));
-    parse_param(m, semi + 1, next ? next : end);
-    semi = next;
-  }
-  *p = end;
-  return 1;
-}
-
 /* The first range the client lists that we serve decides.  Ranges of
  * other types (such as aggregated discovery in protobuf, which we cannot
  * encode) are skipped. */
 static disc_format negotiate(const char *accept)
 {
-  struct media_range m;
+  struct kapi__media_range m;
   const char *p = accept;
 
   if (!p)
     return DISC_LEGACY;
-  while (next_media_range(&p, &m)) {
+  while (kapi__media_next(&p, &m)) {
     if (!strcasecmp(m.type, "application/json")) {
       if (!m.as[0])
         return DISC_LEGACY;
@@ -635,21 +565,18 @@ fail:
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* The shared Status helpers, answering "handled". */
 static int respond_error(kapi_response *resp, int code, const char *reason,
                          const char *message)
 {
-  kapi_error e;
-  kapi_error_init(&e);
-  kapi_error_setf(&e, code, reason, "%s", message);
-  kapi_response_error(resp, &e);
-  kapi_error_clear(&e);
+  kapi_response_fail(resp, code, reason, message);
   return 1;
 }
 
 static int respond_not_found(kapi_response *resp)
 {
-  return respond_error(resp, 404, "NotFound",
-                       "the server could not find the requested resource");
+  kapi_response_not_found(resp);
+  return 1;
 }
 
 /* Sends `body` (owned: freed here), or a 500 when it could not be built. */

@@ -44,7 +44,6 @@ static int is_health(const char *path)
 void kapi_handle_nonresource(kapi_server *srv, kapi_req *r,
                              kapi_response *resp)
 {
-  kapi_error e;
   if (!strcmp(r->path, "/version") || !strcmp(r->path, "/version/")) {
     version(resp);
     return;
@@ -55,9 +54,5 @@ void kapi_handle_nonresource(kapi_server *srv, kapi_req *r,
   }
   if (kapi_discovery_handle(srv, r, resp) || kapi_openapi_handle(srv, r, resp))
     return;
-  kapi_error_init(&e);
-  kapi_error_setf(&e, 404, "NotFound",
-                  "the server could not find the requested resource");
-  kapi_response_error(resp, &e);
-  kapi_error_clear(&e);
+  kapi_response_not_found(resp);
 }

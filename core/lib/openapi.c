@@ -3,7 +3,6 @@
  * and operations for every resource, and components.schemas converted
  * from the resources' compact schemas.
  */
-#define _GNU_SOURCE /* asprintf */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -1052,21 +1051,18 @@ static int cache_copy(const kapi_registry *reg, const char *key, char **ret,
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* The shared Status helpers, answering "handled". */
 static int respond_error(kapi_response *resp, int code, const char *reason,
                          const char *message)
 {
-  kapi_error e;
-  kapi_error_init(&e);
-  kapi_error_setf(&e, code, reason, "%s", message);
-  kapi_response_error(resp, &e);
-  kapi_error_clear(&e);
+  kapi_response_fail(resp, code, reason, message);
   return 1;
 }
 
 static int respond_not_found(kapi_response *resp)
 {
-  return respond_error(resp, 404, "NotFound",
-                       "the server could not find the requested resource");
+  kapi_response_not_found(resp);
+  return 1;
 }
 
 static int serve(kapi_server *srv, kapi_response *resp, const char *key)

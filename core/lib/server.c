@@ -70,6 +70,22 @@ void kapi_response_error(kapi_response *resp, const kapi_error *e)
   kj_free(st);
 }
 
+void kapi_response_fail(kapi_response *resp, int code, const char *reason,
+                        const char *message)
+{
+  kapi_error e;
+  kapi_error_init(&e);
+  kapi_error_setf(&e, code, reason, "%s", message);
+  kapi_response_error(resp, &e);
+  kapi_error_clear(&e);
+}
+
+void kapi_response_not_found(kapi_response *resp)
+{
+  kapi_response_fail(resp, 404, "NotFound",
+                     "the server could not find the requested resource");
+}
+
 void kapi_response_warn(kapi_response *resp, const char *text)
 {
   size_t old = resp->warnings ? strlen(resp->warnings) : 0;

@@ -36,6 +36,11 @@ void kapi_response_take(kapi_response *resp, int code, char *body,
                         size_t len);
 /* A Status body for the error. */
 void kapi_response_error(kapi_response *resp, const kapi_error *e);
+/* A Status body built from code, reason and message (copied). */
+void kapi_response_fail(kapi_response *resp, int code, const char *reason,
+                        const char *message);
+/* 404 "the server could not find the requested resource". */
+void kapi_response_not_found(kapi_response *resp);
 /* Adds a Warning header text (copied). */
 void kapi_response_warn(kapi_response *resp, const char *text);
 

@@ -6,87 +6,17 @@
  * a watch event.  Columns and cells are the plugin's; kubectl prints the
  * cells verbatim and hides columns with priority > 0 unless -o wide.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "media.h"
 #include "table.h"
 
 /* ---- Accept negotiation ------------------------------------------------- */
 
-/* One media range of an Accept header, with the parameters kapi reads. */
-struct media_range {
-  char type[64];
-  char as[48];
-  char g[48];
-  char v[16];
-};
-
-/* Copies [s, e) trimmed of blanks and quotes into dst; a value too long
- * for dst becomes "?" so that it can never match. */
-static void copy_token(char *dst, size_t cap, const char *s, const char *e)
-{
-  size_t n;
-  while (s < e && isspace((unsigned char)*s))
-    s++;
-  while (e > s && isspace((unsigned char)e[-1]))
-    e--;
-  if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-    s++;
-    e--;
-  }
-  n = (size_t)(e - s);
-  if (n >= cap) {
-    strcpy(dst, "?");
-    return;
-  }
-  memcpy(dst, s, n);
-  dst[n] = '\0';
-}
-
-static void parse_param(struct media_range *m, const char *s, const char *e)
-{
-  char key[16];
-  const char *eq = memchr(s, '=', (size_t)(e - s));
-  if (!eq)
-    return;
-  copy_token(key, sizeof key, s, eq);
-  if (!strcasecmp(key, "as"))
-    copy_token(m->as, sizeof m->as, eq + 1, e);
-  else if (!strcasecmp(key, "g"))
-    copy_token(m->g, sizeof m->g, eq + 1, e);
-  else if (!strcasecmp(key, "v"))
-    copy_token(m->v, sizeof m->v, eq + 1, e);
-}
-
-/* Parses the media range at *p into m and moves *p past it.  Returns 0
- * when the header has no more ranges. */
-static int next_media_range(const char **p, struct media_range *m)
-{
-  const char *s = *p, *end, *semi;
-
-  while (*s == ',' || isspace((unsigned char)*s))
-    s++;
-  if (!*s)
-    return 0;
-  end = strchr(s, ',');
-  if (!end)
-    end = s + strlen(s);
-  memset(m, 0, sizeof *m);
-  semi = memchr(s, ';', (size_t)(end - s));
-  copy_token(m->type, sizeof m->type, s, semi ? semi : end);
-  while (semi) {
-    const char *next = memchr(semi + 1, ';', (size_t)(end - semi - 1));
-    parse_param(m, semi + 1, next ? next : end);
-    semi = next;
-  }
-  *p = end;
-  return 1;
-}
-
-static int is_table_range(const struct media_range *m)
+static int is_table_range(const struct kapi__media_range *m)
 {
   return !strcmp(m->as, "Table") && !strcmp(m->g, "meta.k8s.io") &&
          (!strcmp(m->v, "v1") || !strcmp(m->v, "v1beta1"));
@@ -94,12 +24,12 @@ static int is_table_range(const struct media_range *m)
 
 int kapi_wants_table(const char *accept_header)
 {
-  struct media_range m;
+  struct kapi__media_range m;
   const char *p = accept_header;
 
   if (!p)
     return 0;
-  while (next_media_range(&p, &m)) {
+  while (kapi__media_next(&p, &m)) {
     if (!strcasecmp(m.type, "application/json")) {
       if (is_table_range(&m))
         return 1;

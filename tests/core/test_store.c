@@ -3,7 +3,9 @@
  * durability across reopen, prefix lists, watch (resume, INITIAL,
  * too-old revisions, overflow) and concurrent writers.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw */
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

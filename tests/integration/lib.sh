@@ -124,3 +124,49 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# req METHOD PATH [BODY [CONTENT-TYPE]]: one curl request to $SERVER; the
+# response body goes to $T/body and its HTTP status to $CODE.
+req() {
+  local m=$1 p=$2
+  if [ $# -ge 3 ]; then
+    CODE=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$m" \
+      -H "Content-Type: ${4:-application/json}" --data-binary "$3" "$SERVER$p")
+  else
+    CODE=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$m" "$SERVER$p")
+  fi
+}
+
+# jcheck NAME EXPR [FILE]: EXPR, a Python expression, must be true.  In it
+# b is the JSON document in FILE (default $T/body, None if not one
+# document), ev the list of documents when FILE holds one per line (a
+# watch stream), code the last req's status, and re the re module.
+jcheck() {
+  local name=$1 expr=$2 file=${3:-$T/body}
+  if python3 - "$expr" "$file" "${CODE:-0}" >"$T/jcheck.out" 2>&1 <<'PY'
+import json, re, sys
+expr, path, code = sys.argv[1], sys.argv[2], int(sys.argv[3])
+text = open(path, encoding="utf-8", errors="replace").read()
+try:
+    b = json.loads(text)
+except ValueError:
+    b = None
+ev = []
+for line in text.splitlines():
+    try:
+        ev.append(json.loads(line))
+    except ValueError:
+        pass
+sys.exit(0 if eval(expr, {"b": b, "ev": ev, "code": code, "re": re}) else 1)
+PY
+  then ok "$name"; else
+    not_ok "$name (wanted: $expr; HTTP $CODE)"
+    { cat "$T/jcheck.out"; head -c 2000 "$file"; echo; } | sed 's/^/    /'
+  fi
+}
+
+# jget EXPR [FILE]: prints a Python expression over the JSON in FILE.
+jget() {
+  python3 -c 'import json, sys; b = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' \
+    "$1" "${2:-$T/body}"
+}

@@ -1,0 +1,102 @@
+/*
+ * common.h - the load generator shared by the kapi HTTP benchmarks.
+ *
+ * A bench_pool is a libcurl multi handle with one easy handle per
+ * connection.  An easy handle that is removed and re-added keeps its
+ * keep-alive connection in the multi's cache, so N handles make N
+ * persistent HTTP/1.1 connections, each carrying one request at a time
+ * (a closed loop: the next request leaves when the previous answer is in).
+ *
+ * A benchmark describes a phase (how to fill in request number `seq`, how
+ * many requests or for how long, which status counts as success) and
+ * bench_pool_run() drives it, timing each request from submission (the
+ * moment its handle is added to the multi) to completion (the moment the
+ * multi reports it done).
+ */
+#ifndef KAPI_BENCH_COMMON_H
+#define KAPI_BENCH_COMMON_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+/* A growable byte buffer, always NUL-terminated once non-empty. */
+typedef struct bench_buf {
+  char *data;
+  size_t len, cap;
+} bench_buf;
+
+int bench_buf_append(bench_buf *b, const void *p, size_t n);
+int bench_buf_printf(bench_buf *b, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+void bench_buf_reset(bench_buf *b);
+void bench_buf_free(bench_buf *b);
+
+/* One connection's worth of state. */
+typedef struct bench_req {
+  CURL *easy;
+  bench_buf body;     /* request body; must outlive the transfer */
+  bench_buf response; /* response body of the request in flight */
+  double submitted;   /* bench_now() when it was handed to the multi */
+} bench_req;
+
+/* Sets up req for request number seq (URL, method, body), or returns -1. */
+typedef int (*bench_prepare_fn)(bench_req *req, long seq, void *arg);
+
+typedef struct bench_phase {
+  bench_prepare_fn prepare;
+  void *arg;
+  long first_seq;      /* seq of the phase's first request */
+  long requests;       /* submit at most this many; 0 = no limit */
+  double duration;     /* stop submitting after this many seconds; 0 = none */
+  long expect_status;  /* any other status, or a transport error, is an error */
+  int record;          /* keep per-request latencies */
+} bench_phase;
+
+typedef struct bench_stats {
+  long ok, errors;
+  long connects;       /* new connections opened during the phase */
+  double elapsed;      /* seconds, first submission to last completion */
+  double *latency_ms;  /* one per completed request when recording */
+  size_t n_latency, cap_latency;
+} bench_stats;
+
+typedef struct bench_pool bench_pool;
+
+bench_pool *bench_pool_new(int connections);
+void bench_pool_free(bench_pool *p);
+
+/* Runs one phase to completion: stats are filled in (and must be freed
+ * with bench_stats_free); returns 0, or -1 if the load could not be
+ * driven at all (a request error is not a failure here). */
+int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st);
+
+/* Prints `<prefix>_throughput`, `_p50`, `_p99`, `_errors` lines. */
+void bench_stats_print(bench_stats *st, const char *prefix, int connections);
+void bench_stats_free(bench_stats *st);
+
+/* Request setters for prepare functions; each fully sets the method, since
+ * handles are reused across phases.  bench_req_post sends req->body. */
+int bench_req_get(bench_req *req, const char *url);
+int bench_req_post(bench_req *req, const char *url);
+int bench_req_delete(bench_req *req, const char *url);
+
+/* A realistic Pod (~1.5 KB: two containers, resources, labels, probes). */
+int bench_pod_json(bench_buf *b, const char *ns, const char *name);
+
+/* server (trailing slashes dropped) + path, malloc()ed; NULL if out of
+ * memory. */
+char *bench_url(const char *server, const char *path);
+
+/* A name prefix unique to this process run, e.g. "kb-65a1f0c2-1234". */
+void bench_unique_prefix(char *buf, size_t size);
+
+/* Parses a decimal option value in [min, max]; prints why not and
+ * returns -1 on error. */
+int bench_parse_long(const char *opt, const char *s, long min, long max,
+                     long *ret);
+int bench_parse_seconds(const char *opt, const char *s, double *ret);
+
+double bench_now(void);
+
+#endif
