@@ -63,7 +63,7 @@ static void usage(FILE *out)
 "  --enable-admission-plugins LIST  admission plugins in order\n"
 "  --anonymous-auth BOOL          allow anonymous requests (default true)\n"
 "  --fsync BOOL                   fsync every commit (default true)\n"
-"  --threads N                    HTTP threads (default: number of CPUs)\n"
+"  --threads N                    HTTP threads (default: 4 per CPU, at least 16)\n"
 "  -v, --v N                      log verbosity\n"
 "  -h, --help                     this help\n",
           KAPI_PLUGINDIR);

@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "host_ext.h"
 #include "plugin_internal.h"
+#include "quantity.h"
 #include "plugin_loader.h"
 #include "request.h"
 #include "status.h"
@@ -590,6 +592,234 @@ static int host_format_age(const char *rfc3339, int64_t now, char *buf,
 
 /* ---- the table --------------------------------------------------------- */
 
+/* ---- daemon-supplied members (host_ext.h) -------------------------------- */
+
+static const kapi_sched_host *sched_host;
+static const kapi_ctl_host *ctl_host;
+static kapi_api_request_hook api_request_hook;
+
+void kapi_host_set_sched(const kapi_sched_host *h) { sched_host = h; }
+void kapi_host_set_ctl(const kapi_ctl_host *h) { ctl_host = h; }
+void kapi_host_set_api_request(kapi_api_request_hook fn)
+{
+  api_request_hook = fn;
+}
+
+static int host_register_sched(kapi_plugin *p, const char *name,
+                               const kapi_sched_ops *ops, void *st,
+                               const kapi_order *order)
+{
+  return kapi__plugin_register(p, KAPI_KIND_SCHED, name, ops,
+                               ops ? ops->size : 0, st, order);
+}
+
+static int host_register_controller(kapi_plugin *p, const char *name,
+                                    const kapi_controller_ops *ops, void *st)
+{
+  return kapi__plugin_register(p, KAPI_KIND_CONTROLLER, name, ops,
+                               ops ? ops->size : 0, st, NULL);
+}
+
+static int host_register_runtime(kapi_plugin *p, const char *name,
+                                 const kapi_runtime_ops *ops, void *st)
+{
+  return kapi__plugin_register(p, KAPI_KIND_RUNTIME, name, ops,
+                               ops ? ops->size : 0, st, NULL);
+}
+
+static int host_api_request(const char *method, const char *path,
+                            const char *content_type, const char *body,
+                            kapi_obj **ret, kapi_error *e)
+{
+  if (!api_request_hook) {
+    if (e)
+      kapi_error_setf(e, 501, "NotImplemented",
+                      "api_request is not available in this daemon");
+    return -ENOSYS;
+  }
+  return api_request_hook(method, path, content_type, body, ret, e);
+}
+
+static int host_quantity_milli(const char *q, int64_t *ret)
+{
+  return kapi_quantity_milli(q, ret, NULL, 0);
+}
+
+static int64_t host_pod_request(const kapi_obj *pod, const char *resource,
+                                int non_zero)
+{
+  return kapi_pod_request(pod, resource, non_zero);
+}
+
+static void host_sched_reason(kapi_sched_status *s, const char *fmt, ...)
+{
+  char msg[512];
+  va_list ap;
+  if (!sched_host)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sched_host->reason(s, msg);
+}
+
+static int host_cycle_write(kapi_cycle *cs, const char *key, void *data,
+                            const kapi_state_vtbl *vt)
+{
+  return sched_host ? sched_host->cycle_write(cs, key, data, vt) : -ENOSYS;
+}
+
+static void *host_cycle_read(kapi_cycle *cs, const char *key)
+{
+  return sched_host ? sched_host->cycle_read(cs, key) : NULL;
+}
+
+static const kapi_obj *host_node_obj(const kapi_node_info *ni)
+{
+  return sched_host ? sched_host->node_obj(ni) : NULL;
+}
+
+static const char *host_node_name(const kapi_node_info *ni)
+{
+  return sched_host ? sched_host->node_name(ni) : NULL;
+}
+
+static size_t host_node_pod_count(const kapi_node_info *ni)
+{
+  return sched_host ? sched_host->node_pod_count(ni) : 0;
+}
+
+static const kapi_obj *host_node_pod(const kapi_node_info *ni, size_t i)
+{
+  return sched_host ? sched_host->node_pod(ni, i) : NULL;
+}
+
+static int64_t host_node_requested(const kapi_node_info *ni,
+                                   const char *resource, int non_zero)
+{
+  return sched_host ? sched_host->node_requested(ni, resource, non_zero) : 0;
+}
+
+static int64_t host_node_allocatable(const kapi_node_info *ni,
+                                     const char *resource)
+{
+  return sched_host ? sched_host->node_allocatable(ni, resource) : 0;
+}
+
+static kapi_inf *host_ctl_informer(kapi_ctl *c, const char *group,
+                                   const char *version, const char *resource)
+{
+  return ctl_host ? ctl_host->informer(c, group, version, resource) : NULL;
+}
+
+static int host_inf_add_handler(kapi_inf *inf, const kapi_inf_handler *h,
+                                void *arg)
+{
+  return ctl_host ? ctl_host->inf_add_handler(inf, h, arg) : -ENOSYS;
+}
+
+static int host_inf_add_index(kapi_inf *inf, const char *index)
+{
+  return ctl_host ? ctl_host->inf_add_index(inf, index) : -ENOSYS;
+}
+
+static int host_inf_wait_synced(kapi_inf *inf, int timeout_ms)
+{
+  return ctl_host ? ctl_host->inf_wait_synced(inf, timeout_ms) : -ENOSYS;
+}
+
+static int host_inf_get(kapi_inf *inf, const char *key, kapi_ref **ret)
+{
+  return ctl_host ? ctl_host->inf_get(inf, key, ret) : -ENOSYS;
+}
+
+static int host_inf_list(kapi_inf *inf, const char *index, const char *value,
+                         kapi_ref ***ret, size_t *ret_n)
+{
+  return ctl_host ? ctl_host->inf_list(inf, index, value, ret, ret_n)
+                  : -ENOSYS;
+}
+
+static const kapi_obj *host_ref_obj(const kapi_ref *r)
+{
+  return ctl_host ? ctl_host->ref_obj(r) : NULL;
+}
+
+static void host_ref_put(kapi_ref *r)
+{
+  if (ctl_host)
+    ctl_host->ref_put(r);
+}
+
+static void host_ref_array_put(kapi_ref **v, size_t n)
+{
+  if (ctl_host)
+    ctl_host->ref_array_put(v, n);
+}
+
+static kapi_queue *host_ctl_queue(kapi_ctl *c, const char *name)
+{
+  return ctl_host ? ctl_host->queue(c, name) : NULL;
+}
+
+static void host_queue_add(kapi_queue *q, const char *key)
+{
+  if (ctl_host)
+    ctl_host->queue_add(q, key);
+}
+
+static void host_queue_add_after(kapi_queue *q, const char *key, int delay_ms)
+{
+  if (ctl_host)
+    ctl_host->queue_add_after(q, key, delay_ms);
+}
+
+static void host_queue_add_rate_limited(kapi_queue *q, const char *key)
+{
+  if (ctl_host)
+    ctl_host->queue_add_rate_limited(q, key);
+}
+
+static void host_queue_forget(kapi_queue *q, const char *key)
+{
+  if (ctl_host)
+    ctl_host->queue_forget(q, key);
+}
+
+static int host_ctl_run_workers(kapi_ctl *c, kapi_queue *q, int n,
+                                int (*sync)(void *st, const char *key),
+                                void *st)
+{
+  return ctl_host ? ctl_host->run_workers(c, q, n, sync, st) : -ENOSYS;
+}
+
+static void host_ctl_event(kapi_ctl *c, const kapi_obj *involved,
+                           const char *type, const char *reason,
+                           const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  if (!ctl_host)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  ctl_host->event(c, involved, type, reason, msg);
+}
+
+static char *host_obj_cache_key(const kapi_obj *o)
+{
+  const char *ns = kj_str(kj_ptr(o, "/metadata/namespace"));
+  const char *name = kj_str(kj_ptr(o, "/metadata/name"));
+  char *key;
+  if (!name)
+    return NULL;
+  if (asprintf(&key, "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "/" : "",
+               name) < 0)
+    return NULL;
+  return key;
+}
+
 static const kapi_host_api host_api = {
   .size = sizeof(kapi_host_api),
   .abi_major = KAPI_ABI_MAJOR,
@@ -628,6 +858,38 @@ static const kapi_host_api host_api = {
   .validate_dns_subdomain = host_validate_dns_subdomain,
   .store_get = host_store_get,
   .format_age = host_format_age,
+  .register_sched = host_register_sched,
+  .register_controller = host_register_controller,
+  .register_runtime = host_register_runtime,
+  .api_request = host_api_request,
+  .quantity_milli = host_quantity_milli,
+  .pod_request = host_pod_request,
+  .sched_reason = host_sched_reason,
+  .cycle_write = host_cycle_write,
+  .cycle_read = host_cycle_read,
+  .node_obj = host_node_obj,
+  .node_name = host_node_name,
+  .node_pod_count = host_node_pod_count,
+  .node_pod = host_node_pod,
+  .node_requested = host_node_requested,
+  .node_allocatable = host_node_allocatable,
+  .ctl_informer = host_ctl_informer,
+  .inf_add_handler = host_inf_add_handler,
+  .inf_add_index = host_inf_add_index,
+  .inf_wait_synced = host_inf_wait_synced,
+  .inf_get = host_inf_get,
+  .inf_list = host_inf_list,
+  .ref_obj = host_ref_obj,
+  .ref_put = host_ref_put,
+  .ref_array_put = host_ref_array_put,
+  .ctl_queue = host_ctl_queue,
+  .queue_add = host_queue_add,
+  .queue_add_after = host_queue_add_after,
+  .queue_add_rate_limited = host_queue_add_rate_limited,
+  .queue_forget = host_queue_forget,
+  .ctl_run_workers = host_ctl_run_workers,
+  .ctl_event = host_ctl_event,
+  .obj_cache_key = host_obj_cache_key,
 };
 
 const kapi_host_api *kapi_host_api_get(void)

@@ -457,12 +457,16 @@ static void not_found(kapi_response *resp)
   kapi_error_clear(&e);
 }
 
-static void method_not_allowed(kapi_req *r, kapi_resource *res,
-                               kapi_response *resp)
+/* No route for this method and path (e.g. POST to a named object):
+ * upstream's router answers 405, which the apiserver turns into a Status
+ * with a fixed message (NewGenericServerResponse). */
+static void method_not_allowed(kapi_response *resp)
 {
   kapi_error e;
   kapi_error_init(&e);
-  kapi_error_method_not_allowed(&e, r->verb, res->ops->resource);
+  kapi_error_setf(&e, 405, "MethodNotAllowed",
+                  "the server does not allow this method on the requested "
+                  "resource");
   kapi_response_error(resp, &e);
   kapi_error_clear(&e);
 }
@@ -497,5 +501,5 @@ void kapi_handle_resource(kapi_server *srv, kapi_req *r, kapi_response *resp)
   else if (!strcmp(v, "delete"))
     rest_delete(srv, r, res, resp);
   else
-    method_not_allowed(r, res, resp);
+    method_not_allowed(resp);
 }

@@ -367,6 +367,31 @@ static void answer_dry_run(kapi_response *resp, int code, const kj *obj)
   kapi_response_json(resp, code, obj);
 }
 
+/* A dry-run create stores nothing but still fails on an existing key, as
+ * upstream's DryRunnableStorage does: -EEXIST, else 0. */
+static int dry_run_create(kapi_server *srv, kapi_resource *res, const kj *obj,
+                          int *exists_deleting)
+{
+  char *key = kapi_resource_key(res, meta_str(obj, "namespace"),
+                                meta_str(obj, "name"));
+  store_obj *o = NULL;
+  kj *cur = NULL;
+  char err[128];
+
+  if (!key)
+    return -ENOMEM;
+  if (kapi_store_get(srv->store, key, &o) < 0) {
+    free(key);
+    return 0;
+  }
+  if (kj_parse(o->json, o->len, &cur, err, sizeof err) == 0)
+    *exists_deleting = kj_ptr(cur, "/metadata/deletionTimestamp") != NULL;
+  kj_free(cur);
+  store_obj_unref(o);
+  free(key);
+  return -EEXIST;
+}
+
 void rest_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
                  kapi_response *resp)
 {
@@ -398,11 +423,15 @@ void rest_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
         kapi_admission_validate(srv, r, obj, &e) < 0)
       goto fail;
     if (r->dry_run) {
-      answer_dry_run(resp, 201, obj);
-      kj_free(obj);
-      return;
+      rc = dry_run_create(srv, res, obj, &deleting);
+      if (rc == 0) {
+        answer_dry_run(resp, 201, obj);
+        kj_free(obj);
+        return;
+      }
+    } else {
+      rc = store_create(srv, res, obj, &o, &deleting);
     }
-    rc = store_create(srv, res, obj, &o, &deleting);
     if (rc != -EEXIST || !generated)
       break;
   }
@@ -754,7 +783,11 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
     if (rc == -E2BIG) {
       kapi_error_setf(e, 413, "RequestEntityTooLarge", "%s", err);
     } else if (rc < 0) {
-      kapi_error_setf(e, 422, "Invalid", "%s", err);
+      /* Upstream wraps every apply failure (a failed "test" included) in
+       * NewGenericServerResponse(422), which drops the library's text. */
+      LOG_V(4, "json patch: %s", err);
+      kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
+                      "due to an error in our request");
     }
   } else {
     rc = kapi_merge_patch(&obj, p->patch);

@@ -452,8 +452,13 @@ int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
 {
   struct sockaddr_in addr;
   const union MHD_DaemonInfo *info;
+  /* A write holds its thread until its group commit is durable, so
+   * commits can only be shared by as many writers as there are threads:
+   * keep well more threads than CPUs. */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   unsigned threads = opts->threads > 0 ? (unsigned)opts->threads
-                                       : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+                                       : (unsigned)(cpus * 4 > 16 ? cpus * 4
+                                                                  : 16);
   struct MHD_Daemon *d;
 
   memset(&addr, 0, sizeof addr);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,17 @@ static int encode_store_event(watch_stream *ws, kapi_event *ev)
   return rc;
 }
 
+/* When the next BOOKMARK is due (upstream's nextBookmarkTime): a minute
+ * from now, or 2 s before the deadline if that comes first, so that the
+ * client can resume from a recent revision; none once that has passed. */
+static long next_bookmark_at(const watch_stream *ws, time_t now)
+{
+  long t = (long)now + BOOKMARK_INTERVAL, pre = (long)ws->deadline - 2;
+  if (pre < t)
+    t = pre;
+  return t > (long)now ? t : LONG_MAX;
+}
+
 static int encode_bookmark(watch_stream *ws)
 {
   char line[512];
@@ -212,7 +224,7 @@ ssize_t watch_stream_fill(watch_stream *ws, char *buf, size_t max)
     rc = kapi_watch_next(ws->w, &ev);
     if (rc == -EAGAIN) {
       if (ws->bookmarks && now >= atomic_load(&ws->next_bookmark)) {
-        atomic_store(&ws->next_bookmark, (long)now + BOOKMARK_INTERVAL);
+        atomic_store(&ws->next_bookmark, next_bookmark_at(ws, now));
         encode_bookmark(ws);
         continue;
       }
@@ -328,7 +340,7 @@ void kapi_watch_start(kapi_server *srv, kapi_req *r, kapi_resource *res,
   ws->table = accept && kapi_wants_table(accept);
   ws->bookmarks = bm && !strcmp(bm, "true");
   ws->deadline = watch_deadline(r);
-  atomic_store(&ws->next_bookmark, (long)time(NULL) + BOOKMARK_INTERVAL);
+  atomic_store(&ws->next_bookmark, next_bookmark_at(ws, time(NULL)));
   if (!rv_s || !*rv_s || !strcmp(rv_s, "0"))
     flags |= KAPI_WATCH_INITIAL;
   prefix = kapi_resource_list_prefix(res, r->namespace_);

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define KAPI_ABI_MAJOR 1 /* bumped: every plugin must be rebuilt */
-#define KAPI_ABI_MINOR 0 /* bumped: members appended; old plugins load */
+#define KAPI_ABI_MINOR 1 /* bumped: members appended; old plugins load */
 #define KAPI_PLUGIN_MAGIC 0x4b415049u /* "KAPI" */
 
 #define KAPI_EXPORT __attribute__((visibility("default")))
@@ -54,9 +54,9 @@ typedef enum kapi_kind {
   KAPI_KIND_AUTHZ = 2,
   KAPI_KIND_ADMISSION = 3,
   KAPI_KIND_RESOURCE = 4,
-  KAPI_KIND_SCHED = 5,      /* declared; filled by a later ABI minor */
-  KAPI_KIND_CONTROLLER = 6, /* declared; filled by a later ABI minor */
-  KAPI_KIND_RUNTIME = 7,    /* declared; filled by a later ABI minor */
+  KAPI_KIND_SCHED = 5,      /* since 1.1 (kapi-scheduler) */
+  KAPI_KIND_CONTROLLER = 6, /* since 1.1 (kapi-controller-manager) */
+  KAPI_KIND_RUNTIME = 7,    /* since 1.1 (kapi-kubelet) */
   KAPI_KIND_STORAGE = 8,    /* declared; filled by a later ABI minor */
   _KAPI_KIND_FORCE32 = 0x7fffffff
 } kapi_kind;
@@ -234,7 +234,177 @@ typedef struct kapi_resource_ops {
   /* Objects created at first start (e.g. the default namespaces), as a
    * JSON array of objects; NULL for none. */
   const char *initial_objects;
+
+  /* ---- since 1.1 ---- */
+  uint32_t subresources; /* KAPI_SUB_* the host serves for this resource */
+  /* DELETE answers the object (pods, namespaces) rather than a Status. */
+  int return_deleted_object;
+  /* metadata.generation = 1 on create and +1 when spec changes (apps types). */
+  int track_generation;
+  /* /status writes: defaults and checks for the new status. */
+  void (*prepare_for_status_update)(void *st, kapi_obj *obj,
+                                    const kapi_obj *old);
+  int (*validate_status_update)(void *st, const kapi_obj *obj,
+                                const kapi_obj *old, kapi_obj *errs);
+  /* KAPI_SUB_SCALE: pointer to the metav1.LabelSelector reported as the
+   * Scale's status.selector ("/spec/selector"); replicas are always
+   * /spec/replicas and /status/replicas. */
+  const char *scale_selector;
 } kapi_resource_ops;
+
+/* Subresources the host implements generically (kapi_resource_ops). */
+enum {
+  KAPI_SUB_STATUS = 1 << 0,  /* GET/PUT/PATCH .../status: only .status */
+  KAPI_SUB_SCALE = 1 << 1,   /* autoscaling/v1 Scale over spec.replicas */
+  KAPI_SUB_BINDING = 1 << 2, /* POST .../binding: sets spec.nodeName */
+};
+
+/* ---- scheduler plugins (KAPI_KIND_SCHED, since 1.1) ---------------------
+ *
+ * Extension points of upstream's scheduling framework.  A NULL member is
+ * an extension point the plugin does not implement.  Codes have the
+ * values of framework.Code.  Reasons ("Insufficient cpu") are added with
+ * api->sched_reason(); scores lie in [0, KAPI_MAX_NODE_SCORE].
+ * Filter and Score may run in parallel for different nodes: they must
+ * only read the cycle state written in PreFilter/PreScore.
+ */
+typedef enum kapi_code {
+  KAPI_SUCCESS = 0,
+  KAPI_ERROR = 1,
+  KAPI_UNSCHEDULABLE = 2,
+  KAPI_UNSCHEDULABLE_AND_UNRESOLVABLE = 3,
+  KAPI_WAIT = 4,
+  KAPI_SKIP = 5,
+  KAPI_PENDING = 6,
+  _KAPI_CODE_FORCE32 = 0x7fffffff
+} kapi_code;
+
+#define KAPI_MAX_NODE_SCORE 100
+
+typedef struct kapi_cycle kapi_cycle;             /* CycleState */
+typedef struct kapi_node_info kapi_node_info;     /* NodeInfo */
+typedef struct kapi_sched_status kapi_sched_status; /* reasons out */
+
+/* Data kept in the cycle state: copy and free functions. */
+typedef struct kapi_state_vtbl {
+  void *(*clone)(const void *data);
+  void (*free)(void *data);
+} kapi_state_vtbl;
+
+typedef struct kapi_sched_ops {
+  uint32_t size;
+  /* QueueSort: non-zero if pod a (queued at ts_a, ns) goes before b. */
+  int (*less)(void *st, const kapi_obj *a, int64_t ts_a, const kapi_obj *b,
+              int64_t ts_b);
+  kapi_code (*pre_filter)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                          kapi_sched_status *s);
+  kapi_code (*filter)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                      const kapi_node_info *node, kapi_sched_status *s);
+  kapi_code (*post_filter)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                           kapi_sched_status *s);
+  kapi_code (*pre_score)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                         const kapi_node_info *const *nodes, size_t n,
+                         kapi_sched_status *s);
+  kapi_code (*score)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                     const kapi_node_info *node, int64_t *score,
+                     kapi_sched_status *s);
+  /* scores[i] belongs to nodes[i] of the cycle's feasible nodes. */
+  kapi_code (*normalize_score)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                               int64_t *scores, size_t n,
+                               kapi_sched_status *s);
+  kapi_code (*reserve)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                       const char *node, kapi_sched_status *s);
+  void (*unreserve)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                    const char *node);
+  kapi_code (*permit)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                      const char *node, uint32_t *wait_ms,
+                      kapi_sched_status *s);
+  kapi_code (*pre_bind)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                        const char *node, kapi_sched_status *s);
+  /* KAPI_SKIP passes the pod to the next binder. */
+  kapi_code (*bind)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                    const char *node, kapi_sched_status *s);
+  void (*post_bind)(void *st, kapi_cycle *cs, const kapi_obj *pod,
+                    const char *node);
+} kapi_sched_ops;
+
+/* ---- controllers (KAPI_KIND_CONTROLLER, since 1.1) ----------------------
+ *
+ * A controller is started by kapi-controller-manager once it leads:
+ * `start` gets shared informers and work queues from the context and
+ * asks the host to run its workers; `stop` runs after the workers ended.
+ */
+typedef struct kapi_ctl kapi_ctl;       /* a controller's context */
+typedef struct kapi_inf kapi_inf;       /* a shared informer */
+typedef struct kapi_queue kapi_queue;   /* a rate-limited work queue */
+typedef struct kapi_ref kapi_ref;       /* a reference to a cached object */
+
+typedef struct kapi_controller_ops {
+  uint32_t size;
+  int (*start)(void *st, kapi_ctl *ctl, kapi_error *e);
+  void (*stop)(void *st);
+} kapi_controller_ops;
+
+/* Informer event handlers: objects are borrowed for the call. */
+typedef struct kapi_inf_handler {
+  uint32_t size;
+  void (*on_add)(void *arg, const kapi_obj *obj);
+  void (*on_update)(void *arg, const kapi_obj *old, const kapi_obj *obj);
+  void (*on_delete)(void *arg, const kapi_obj *obj);
+} kapi_inf_handler;
+
+/* ---- container runtimes (KAPI_KIND_RUNTIME, since 1.1) -------------------
+ *
+ * A small CRI for kapi-kubelet.  Ids are written into caller buffers of
+ * KAPI_ID_MAX bytes.  A container status is passed to a callback, its
+ * strings borrowed for the call.
+ */
+#define KAPI_ID_MAX 128
+
+typedef enum kapi_container_state {
+  KAPI_CONTAINER_CREATED = 0,
+  KAPI_CONTAINER_RUNNING = 1,
+  KAPI_CONTAINER_EXITED = 2,
+  KAPI_CONTAINER_UNKNOWN = 3,
+  _KAPI_CONTAINER_FORCE32 = 0x7fffffff
+} kapi_container_state;
+
+typedef struct kapi_container_status {
+  uint32_t size;
+  const char *id;
+  const char *sandbox_id;
+  const char *name;           /* the pod's container name */
+  kapi_container_state state;
+  int64_t created_at, started_at, finished_at; /* Unix ns; 0 = unset */
+  int32_t exit_code;
+  const char *reason;         /* "Completed", "Error", "OOMKilled"... */
+  const char *message;
+  const char *log_path;
+} kapi_container_status;
+
+typedef void (*kapi_container_status_fn)(void *arg,
+                                         const kapi_container_status *s);
+
+typedef struct kapi_runtime_ops {
+  uint32_t size;
+  int (*run_pod_sandbox)(void *st, const kapi_obj *pod, char *sandbox_id,
+                         kapi_error *e);
+  int (*stop_pod_sandbox)(void *st, const char *sandbox_id);
+  int (*remove_pod_sandbox)(void *st, const char *sandbox_id);
+  /* log_path: where the container's stdout and stderr go. */
+  int (*create_container)(void *st, const char *sandbox_id,
+                          const kapi_obj *pod, const kapi_obj *container,
+                          const char *log_path, char *container_id,
+                          kapi_error *e);
+  int (*start_container)(void *st, const char *container_id, kapi_error *e);
+  /* SIGTERM, wait up to timeout_s, then SIGKILL. */
+  int (*stop_container)(void *st, const char *container_id,
+                        int64_t timeout_s);
+  int (*remove_container)(void *st, const char *container_id);
+  int (*container_status)(void *st, const char *container_id,
+                          kapi_container_status_fn fn, void *arg);
+  int (*list_containers)(void *st, kapi_container_status_fn fn, void *arg);
+} kapi_runtime_ops;
 
 /*
  * The host API.  Append-only; test members newer than 1.0 with
@@ -339,6 +509,82 @@ struct kapi_host_api {
   /* "3s", "5m", "2d4h": upstream's HumanDuration of now - RFC3339 ts. */
   int (*format_age)(const char *rfc3339, int64_t now, char *buf,
                     size_t len);
+
+  /* ---- since 1.1 ---- */
+  int (*register_sched)(kapi_plugin *p, const char *name,
+                        const kapi_sched_ops *ops, void *st,
+                        const kapi_order *order);
+  int (*register_controller)(kapi_plugin *p, const char *name,
+                             const kapi_controller_ops *ops, void *st);
+  int (*register_runtime)(kapi_plugin *p, const char *name,
+                          const kapi_runtime_ops *ops, void *st);
+
+  /*
+   * A request to the API server the daemon talks to (not available in
+   * kapi-apiserver: -ENOSYS).  path includes the query; body and
+   * content_type may be NULL; *ret (may be NULL) gets the answer object,
+   * owned by the caller.  Returns 0 on 2xx, else -errno as the status
+   * (-ENOENT 404, -EEXIST/-EBUSY 409, -EINVAL 400/422, -EACCES 401/403,
+   * -EIO), with e set from the Status.
+   */
+  int (*api_request)(const char *method, const char *path,
+                     const char *content_type, const char *body,
+                     kapi_obj **ret, kapi_error *e);
+  /* Quantities ("100m", "1Gi"): value*1000 rounded up (milli units). */
+  int (*quantity_milli)(const char *q, int64_t *ret);
+  /* Effective pod request of a resource ("cpu" in millicores, "memory"
+   * in bytes, others in units), upstream's PodRequests; non_zero adds the
+   * scheduler's defaults for containers that request nothing. */
+  int64_t (*pod_request)(const kapi_obj *pod, const char *resource,
+                         int non_zero);
+
+  /* Scheduler: status reasons, cycle state, node info. */
+  void (*sched_reason)(kapi_sched_status *s, const char *fmt, ...)
+      KAPI_PRINTF(2, 3);
+  int (*cycle_write)(kapi_cycle *cs, const char *key, void *data,
+                     const kapi_state_vtbl *vt);
+  void *(*cycle_read)(kapi_cycle *cs, const char *key);
+  const kapi_obj *(*node_obj)(const kapi_node_info *ni);
+  const char *(*node_name)(const kapi_node_info *ni);
+  size_t (*node_pod_count)(const kapi_node_info *ni);
+  const kapi_obj *(*node_pod)(const kapi_node_info *ni, size_t i);
+  /* Sum of the requests of the pods on the node (as pod_request). */
+  int64_t (*node_requested)(const kapi_node_info *ni, const char *resource,
+                            int non_zero);
+  int64_t (*node_allocatable)(const kapi_node_info *ni,
+                              const char *resource);
+
+  /* Controllers: informers, queues, workers, events. */
+  kapi_inf *(*ctl_informer)(kapi_ctl *c, const char *group,
+                            const char *version, const char *resource);
+  int (*inf_add_handler)(kapi_inf *inf, const kapi_inf_handler *h,
+                         void *arg);
+  /* Built-in indices: "namespace", "nodeName", "controllerUID". */
+  int (*inf_add_index)(kapi_inf *inf, const char *index);
+  int (*inf_wait_synced)(kapi_inf *inf, int timeout_ms);
+  /* key: "<ns>/<name>" or "<name>".  *ret: a reference (ref_put). */
+  int (*inf_get)(kapi_inf *inf, const char *key, kapi_ref **ret);
+  /* index NULL = every object.  *ret: references (ref_array_put). */
+  int (*inf_list)(kapi_inf *inf, const char *index, const char *value,
+                  kapi_ref ***ret, size_t *ret_n);
+  const kapi_obj *(*ref_obj)(const kapi_ref *r);
+  void (*ref_put)(kapi_ref *r);
+  void (*ref_array_put)(kapi_ref **v, size_t n);
+  kapi_queue *(*ctl_queue)(kapi_ctl *c, const char *name);
+  void (*queue_add)(kapi_queue *q, const char *key);
+  void (*queue_add_after)(kapi_queue *q, const char *key, int delay_ms);
+  void (*queue_add_rate_limited)(kapi_queue *q, const char *key);
+  void (*queue_forget)(kapi_queue *q, const char *key);
+  /* Runs n workers: each takes a key, calls sync; <0 requeues the key
+   * rate-limited, 0 forgets it.  Workers end when the controller stops. */
+  int (*ctl_run_workers)(kapi_ctl *c, kapi_queue *q, int n,
+                         int (*sync)(void *st, const char *key), void *st);
+  /* An Event about `involved` (type "Normal"/"Warning"). */
+  void (*ctl_event)(kapi_ctl *c, const kapi_obj *involved, const char *type,
+                    const char *reason, const char *fmt, ...)
+      KAPI_PRINTF(5, 6);
+  /* "<ns>/<name>" of an object, newly allocated (api->free). */
+  char *(*obj_cache_key)(const kapi_obj *o);
 };
 
 #define KAPI_API_HAS(api, m)                                            \

@@ -422,10 +422,20 @@ static void test_bad_magic(void **state)
                  "(\"KAPI\"), plugin 0xdeadbeef; hint:");
 }
 
+/* The messages name the server's ABI version: built from the header. */
+#define ABI_STR_(x) #x
+#define ABI_STR(x) ABI_STR_(x)
+#if KAPI_ABI_MINOR == 1
+#define ABI_NEXT_MINOR 2
+#else
+#error "update ABI_NEXT_MINOR to KAPI_ABI_MINOR + 1"
+#endif
+
 static void test_abi_major_mismatch(void **state)
 {
   expect_refusal(*state, "abi-major", -ENOEXEC,
-                 "plugin \"%s\": ABI mismatch: server 1.0, plugin built for "
+                 "plugin \"%s\": ABI mismatch: server " ABI_STR(KAPI_ABI_MAJOR)
+                 "." ABI_STR(KAPI_ABI_MINOR) ", plugin built for "
                  "2.0 (abi_major); hint: rebuild it against kapi 1.x, or run "
                  "a server >= 2.0");
 }
@@ -433,9 +443,11 @@ static void test_abi_major_mismatch(void **state)
 static void test_abi_minor_newer(void **state)
 {
   expect_refusal(*state, "abi-minor", -ENOEXEC,
-                 "plugin \"%s\": ABI mismatch: server 1.0, plugin built for "
-                 "1.1 (abi_minor is newer); hint: rebuild it against kapi "
-                 "1.0, or run a server >= 1.1");
+                 "plugin \"%s\": ABI mismatch: server 1." ABI_STR(KAPI_ABI_MINOR)
+                 ", plugin built for 1." ABI_STR(ABI_NEXT_MINOR)
+                 " (abi_minor is newer); hint: rebuild it against kapi 1."
+                 ABI_STR(KAPI_ABI_MINOR) ", or run a server >= 1."
+                 ABI_STR(ABI_NEXT_MINOR));
 }
 
 static void test_descriptor_too_small(void **state)
@@ -709,7 +721,15 @@ static void test_foreign_owner(void **state)
   X(obj_set_json) X(obj_set_str) X(obj_set_int) X(obj_set_bool)             \
   X(obj_remove) X(obj_append_str) X(obj_append_int) X(obj_to_json)          \
   X(obj_free) X(alloc) X(free) X(field_error) X(validate_dns_label)         \
-  X(validate_dns_subdomain) X(store_get) X(format_age)
+  X(validate_dns_subdomain) X(store_get) X(format_age)                     \
+  X(register_sched) X(register_controller) X(register_runtime)              \
+  X(api_request) X(quantity_milli) X(pod_request) X(sched_reason)           \
+  X(cycle_write) X(cycle_read) X(node_obj) X(node_name) X(node_pod_count)   \
+  X(node_pod) X(node_requested) X(node_allocatable) X(ctl_informer)         \
+  X(inf_add_handler) X(inf_add_index) X(inf_wait_synced) X(inf_get)         \
+  X(inf_list) X(ref_obj) X(ref_put) X(ref_array_put) X(ctl_queue)           \
+  X(queue_add) X(queue_add_after) X(queue_add_rate_limited) X(queue_forget) \
+  X(ctl_run_workers) X(ctl_event) X(obj_cache_key)
 
 static void test_host_api_table_complete(void **state)
 {
@@ -728,7 +748,7 @@ static void test_host_api_table_complete(void **state)
 #undef CHECK_MEMBER
   /* The last listed member ends the struct: nothing unlisted follows. */
   assert_int_equal(last_end, sizeof(kapi_host_api));
-  assert_int_equal(listed, 34);
+  assert_int_equal(listed, 66);
 }
 
 /* Runs fn with stderr sent to a file; returns what was written. */
@@ -967,6 +987,71 @@ static void test_host_api_every_member(void **state)
   assert_int_equal(api->format_age("2024-01-01T00:00:00Z", 1704067323, age,
                                    sizeof age), 0);
   assert_string_equal(age, "2m3s");
+
+  /* 1.1: quantities and requests work in every daemon. */
+  {
+    int64_t q = 0;
+    kapi_obj *pod = NULL;
+    assert_int_equal(api->quantity_milli("1.5Gi", &q), 0);
+    assert_int_equal(q, 1610612736000LL);
+    assert_int_equal(api->quantity_milli("1Q", &q), -EINVAL);
+    pod = (kapi_obj *)kj_object();
+    assert_int_equal(api->obj_set_json(pod, "/spec/containers",
+                                       "[{\"resources\":{\"requests\":"
+                                       "{\"cpu\":\"250m\"}}}]"), 0);
+    assert_int_equal(api->pod_request(pod, "cpu", 0), 250);
+    assert_int_equal(api->pod_request(pod, "memory", 1), 200 * 1024 * 1024);
+    char *key = api->obj_cache_key(pod);
+    assert_null(key); /* no name */
+    assert_int_equal(api->obj_set_str(pod, "/metadata/name", "p"), 0);
+    assert_int_equal(api->obj_set_str(pod, "/metadata/namespace", "ns"), 0);
+    key = api->obj_cache_key(pod);
+    assert_string_equal(key, "ns/p");
+    api->free(key);
+    api->obj_free(pod);
+  }
+  /* 1.1: members a daemon supplies answer "not here" until installed. */
+  {
+    kapi_error e;
+    kapi_obj *ret = NULL;
+    kapi_ref **refs = NULL;
+    size_t n = 0;
+    kapi_error_init(&e);
+    assert_int_equal(api->api_request("GET", "/api", NULL, NULL, &ret, &e),
+                     -ENOSYS);
+    assert_int_equal(e.code, 501);
+    kapi_error_clear(&e);
+    assert_int_equal(api->register_sched(NULL, "x", NULL, NULL, NULL),
+                     -EPERM);
+    assert_int_equal(api->register_controller(NULL, "x", NULL, NULL), -EPERM);
+    assert_int_equal(api->register_runtime(NULL, "x", NULL, NULL), -EPERM);
+    api->sched_reason(NULL, "nothing %d", 1);
+    assert_int_equal(api->cycle_write(NULL, "k", NULL, NULL), -ENOSYS);
+    assert_null(api->cycle_read(NULL, "k"));
+    assert_null(api->node_obj(NULL));
+    assert_null(api->node_name(NULL));
+    assert_int_equal(api->node_pod_count(NULL), 0);
+    assert_null(api->node_pod(NULL, 0));
+    assert_int_equal(api->node_requested(NULL, "cpu", 0), 0);
+    assert_int_equal(api->node_allocatable(NULL, "cpu"), 0);
+    assert_null(api->ctl_informer(NULL, "", "v1", "pods"));
+    assert_int_equal(api->inf_add_handler(NULL, NULL, NULL), -ENOSYS);
+    assert_int_equal(api->inf_add_index(NULL, "namespace"), -ENOSYS);
+    assert_int_equal(api->inf_wait_synced(NULL, 0), -ENOSYS);
+    assert_int_equal(api->inf_get(NULL, "k", NULL), -ENOSYS);
+    assert_int_equal(api->inf_list(NULL, NULL, NULL, &refs, &n), -ENOSYS);
+    assert_null(api->ref_obj(NULL));
+    api->ref_put(NULL);
+    api->ref_array_put(NULL, 0);
+    assert_null(api->ctl_queue(NULL, "q"));
+    api->queue_add(NULL, "k");
+    api->queue_add_after(NULL, "k", 1);
+    api->queue_add_rate_limited(NULL, "k");
+    api->queue_forget(NULL, "k");
+    assert_int_equal(api->ctl_run_workers(NULL, NULL, 1, NULL, NULL),
+                     -ENOSYS);
+    api->ctl_event(NULL, NULL, "Normal", "Test", "nothing %d", 1);
+  }
 }
 
 /* ---- upstream's wording: DNS names and HumanDuration ------------------- */

@@ -126,15 +126,19 @@ finish() {
 }
 
 # req METHOD PATH [BODY [CONTENT-TYPE]]: one curl request to $SERVER; the
-# response body goes to $T/body and its HTTP status to $CODE.
+# response body goes to $T/body, its HTTP status to $CODE and its
+# Content-Type to $CTYPE.
 req() {
-  local m=$1 p=$2
+  local m=$1 p=$2 out
+  rm -f "$T/body"
   if [ $# -ge 3 ]; then
-    CODE=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$m" \
+    out=$(curl -sS -o "$T/body" -w '%{http_code} %{content_type}' -X "$m" \
       -H "Content-Type: ${4:-application/json}" --data-binary "$3" "$SERVER$p")
   else
-    CODE=$(curl -sS -o "$T/body" -w '%{http_code}' -X "$m" "$SERVER$p")
+    out=$(curl -sS -o "$T/body" -w '%{http_code} %{content_type}' -X "$m" "$SERVER$p")
   fi
+  CODE=${out%% *}
+  CTYPE=${out#* }
 }
 
 # jcheck NAME EXPR [FILE]: EXPR, a Python expression, must be true.  In it
