@@ -73,8 +73,10 @@ static void refuse_terminating(const kapi_req *r, const kapi_obj *obj,
                        "metadata.namespace");
 }
 
-static int lifecycle_validate(void *st, const kapi_req *r,
-                              const kapi_obj *obj, kapi_error *e)
+/* Upstream's NamespaceLifecycle is a mutating plugin: it runs before
+ * the name is generated, so errors name the generateName. */
+static int lifecycle_admit(void *st, kapi_req *r, kapi_obj *obj,
+                           kapi_error *e)
 {
   const char *ns = api->req_get(r, "namespace");
   const char *op = api->req_get(r, "operation");
@@ -111,7 +113,7 @@ static int lifecycle_validate(void *st, const kapi_req *r,
 static const kapi_admission_ops lifecycle_ops = {
     .size = sizeof(kapi_admission_ops),
     .handles = KAPI_OP_CREATE,
-    .validate = lifecycle_validate,
+    .admit = lifecycle_admit,
 };
 
 static int lifecycle_init(kapi_plugin *self, const kapi_host_api *host,

@@ -20,18 +20,39 @@ static uint32_t op_mask(const kapi_req *r)
   return KAPI_OP_CONNECT;
 }
 
-/* A plugin refused without saying why: answer as upstream's generic
- * admission denial. */
-static void default_denial(kapi_req *r, const char *plugin, int rc,
-                           kapi_error *e)
+/* The name an admission error is about: the request's, else the
+ * object's name or generateName (upstream's admission attributes). */
+static const char *subject_name(const kapi_req *r, const kj *obj)
 {
-  if (kapi_error_isset(e))
+  const char *name = r->name && *r->name ? r->name : NULL;
+  if (!name)
+    name = kj_str(kj_ptr(obj, "/metadata/name"));
+  if (!name || !*name)
+    name = kj_str(kj_ptr(obj, "/metadata/generateName"));
+  return name && *name ? name : NULL;
+}
+
+/* A plugin refused without saying why: answer as upstream's generic
+ * admission denial.  Either way the Status names what was refused, as
+ * upstream's admission errors (NewForbidden) do. */
+static void default_denial(kapi_req *r, const kj *obj, const char *plugin,
+                           int rc, kapi_error *e)
+{
+  if (kapi_error_isset(e)) {
+    if (!e->details || !kj_get(e->details, "kind"))
+      kapi_error_details(e, subject_name(r, obj),
+                         r->api_group && *r->api_group ? r->api_group : NULL,
+                         r->resource);
     return;
+  }
   kapi_error_setf(e, 403, "Forbidden",
                   "%s \"%s\" is forbidden: admission plugin \"%s\" denied "
                   "the request (%s)",
                   r->resource ? r->resource : "", r->name ? r->name : "",
                   plugin, strerror(-rc));
+  kapi_error_details(e, subject_name(r, obj),
+                     r->api_group && *r->api_group ? r->api_group : NULL,
+                     r->resource);
 }
 
 static int run(kapi_server *srv, kapi_req *r, kj *obj, int mutating,
@@ -54,7 +75,7 @@ static int run(kapi_server *srv, kapi_req *r, kj *obj, int mutating,
     else
       continue;
     if (rc < 0) {
-      default_denial(r, c->name, rc, e);
+      default_denial(r, obj, c->name, rc, e);
       LOG_V(2, "admission %s refused %s %s/%s: %s", c->name, r->verb,
             r->namespace_, r->name, e->message);
       return rc;

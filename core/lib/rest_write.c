@@ -960,6 +960,9 @@ static int delete_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
   if (keep < 0) {
     if (!kapi_error_isset(e))
       kapi_error_internal(e, "delete refused");
+    else if (!e->details || !kj_get(e->details, "kind"))
+      kapi_error_details(e, r->name, *res->group ? res->group : NULL,
+                         res->ops->resource);
     goto fail;
   }
   if (kapi_admission_validate(srv, r, cur, e) < 0)
