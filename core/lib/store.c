@@ -23,7 +23,8 @@
  * Locks, always taken in this order:
  *   write_mu -> index_lock   writers are serialized; readers share
  *   write_mu -> queue_mu     writers hand changes to the committer
- *   watch_mu -> index_lock   INITIAL snapshots are atomic w.r.t. publishing
+ *   watch_mu -> index_lock   INITIAL snapshots and lists at a revision
+ *                            are atomic w.r.t. publishing
  *   watch_mu -> w->mu        publishing into one watcher
  */
 #include <errno.h>
@@ -95,6 +96,7 @@ struct kapi_store {
   size_t writes_cap;
 
   pthread_mutex_t watch_mu;
+  pthread_cond_t published_cv; /* listers at a revision: published_rv moved */
   kapi_event **hist; /* ring of the last hist_cap events */
   size_t hist_head, hist_n, hist_cap;
   int64_t published_rv;
@@ -625,6 +627,7 @@ static void publish(kapi_store *s, kapi_event **ev, size_t n)
   for (size_t i = 0; i < n; i++)
     hist_push(s, ev[i]);
   s->published_rv = ev[n - 1]->rv;
+  pthread_cond_broadcast(&s->published_cv);
   for (w = s->watchers; w; w = next) {
     next = w->next; /* an overflowing w leaves the list */
     switch (watcher_offer(w, ev, n)) {
@@ -753,6 +756,7 @@ static void store_init_locks(kapi_store *s)
   pthread_cond_init(&s->queue_cv, NULL);
   pthread_cond_init(&s->durable_cv, NULL);
   pthread_mutex_init(&s->watch_mu, NULL);
+  pthread_cond_init(&s->published_cv, NULL);
 }
 
 static void store_free(kapi_store *s)
@@ -771,6 +775,7 @@ static void store_free(kapi_store *s)
   pthread_cond_destroy(&s->queue_cv);
   pthread_cond_destroy(&s->durable_cv);
   pthread_mutex_destroy(&s->watch_mu);
+  pthread_cond_destroy(&s->published_cv);
   free(s);
 }
 
@@ -924,6 +929,166 @@ int kapi_store_list(kapi_store *s, const char *prefix, const char *start,
   *ret_n = v.n;
   if (ret_rev)
     *ret_rev = rev;
+  return 0;
+}
+
+/* ---- lists at a past revision ------------------------------------------ */
+
+/* What one key was at the target revision, as its oldest later event
+ * tells: the version it replaced, or absent when it was ADDED. */
+typedef struct past_value {
+  const char *key; /* borrowed from the event */
+  store_obj *obj;  /* borrowed; NULL = absent at the target */
+  int64_t rv;      /* the event's revision */
+} past_value;
+
+static int in_range(const scan_range *rg, const char *key)
+{
+  int c = strcmp(key, rg->lo);
+
+  return has_prefix(key, rg->prefix, rg->plen) && (c > 0 ||
+                                                   (c == 0 && !rg->strict));
+}
+
+/* Oldest event first within a key, so the first of each key wins. */
+static int cmp_past_value(const void *a, const void *b)
+{
+  const past_value *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+
+  if (c)
+    return c;
+  return x->rv < y->rv ? -1 : x->rv > y->rv;
+}
+
+/* New references to the kept events in range with from_rv < rv <= to_rv,
+ * oldest first.  Writes up to to_rv are already in the index, but the
+ * committer may not have published them yet: wait until it has (they
+ * are queued, so that is at most one commit), since the history is the
+ * only record of what they replaced.  Caller holds watch_mu. */
+static int hist_collect(kapi_store *s, const scan_range *rg, int64_t from_rv,
+                        int64_t to_rv, event_vec *ev)
+{
+  while (s->published_rv < to_rv)
+    pthread_cond_wait(&s->published_cv, &s->watch_mu);
+  if (from_rv < hist_oldest(s))
+    return -ERANGE;
+  for (size_t i = hist_first_after(s, from_rv); i < s->hist_n; i++) {
+    kapi_event *e = hist_at(s, i);
+
+    if (e->rv > to_rv)
+      break;
+    if (!in_range(rg, e->obj->key))
+      continue;
+    if (event_vec_push(ev, event_ref(e)) < 0) {
+      kapi_event_unref(e);
+      return -ENOMEM;
+    }
+  }
+  return 0;
+}
+
+/* The value each changed key had before the events (sorted by key, one
+ * per key).  Rolling back newest first ends on what the oldest event of
+ * a key replaced, so only that one matters. */
+static int past_values(const event_vec *ev, past_value **ret, size_t *ret_n)
+{
+  past_value *pv = malloc((ev->n ? ev->n : 1) * sizeof *pv);
+  size_t n = 0;
+
+  if (!pv)
+    return -ENOMEM;
+  for (size_t i = 0; i < ev->n; i++) {
+    kapi_event *e = ev->items[i];
+
+    pv[i] = (past_value){ e->obj->key,
+                          e->type == KAPI_EVENT_ADDED ? NULL : e->old, e->rv };
+  }
+  qsort(pv, ev->n, sizeof *pv, cmp_past_value);
+  for (size_t i = 0; i < ev->n; i++)
+    if (n == 0 || strcmp(pv[n - 1].key, pv[i].key) != 0)
+      pv[n++] = pv[i];
+  *ret = pv;
+  *ret_n = n;
+  return 0;
+}
+
+/* Merges the current objects (sorted) with the past values of the keys
+ * changed since (sorted): where a key changed, its past value replaces
+ * it (or drops it, or brings it back).  *out gets new references. */
+static int merge_past(const obj_vec *now, const past_value *pv, size_t npv,
+                      obj_vec *out)
+{
+  size_t i = 0, j = 0;
+  int r = 0;
+
+  while (r == 0 && (i < now->n || j < npv)) {
+    int c = i == now->n ? 1 : j == npv ? -1
+                                       : strcmp(now->items[i]->key, pv[j].key);
+
+    if (c < 0) {
+      r = collect_obj(now->items[i++], out);
+      continue;
+    }
+    if (c == 0)
+      i++;
+    if (pv[j].obj)
+      r = collect_obj(pv[j].obj, out);
+    j++;
+  }
+  if (r < 0)
+    obj_vec_free(out);
+  return r;
+}
+
+static int roll_back(const obj_vec *now, const event_vec *ev, obj_vec *out)
+{
+  past_value *pv = NULL;
+  size_t npv = 0;
+  int r = past_values(ev, &pv, &npv);
+
+  if (r == 0)
+    r = merge_past(now, pv, npv, out);
+  free(pv);
+  return r;
+}
+
+int kapi_store_list_at(kapi_store *s, const char *prefix, const char *start,
+                       int64_t rv, store_obj ***ret, size_t *ret_n)
+{
+  scan_range rg = range_of(prefix ? prefix : "", start);
+  obj_vec now = { 0 }, past = { 0 };
+  event_vec later = { 0 };
+  int64_t snap_rv;
+  int r;
+
+  /* As for INITIAL watches: snapshot and history under watch_mu, so the
+   * history read belongs to the snapshot's revision. */
+  pthread_mutex_lock(&s->watch_mu);
+  pthread_rwlock_rdlock(&s->index_lock);
+  r = index_collect(s, rg.prefix, start, &now);
+  snap_rv = s->rev;
+  pthread_rwlock_unlock(&s->index_lock);
+  if (r == 0 && rv > snap_rv)
+    r = -EAGAIN;
+  if (r == 0 && rv < snap_rv)
+    r = hist_collect(s, &rg, rv, snap_rv, &later);
+  pthread_mutex_unlock(&s->watch_mu);
+
+  if (r == 0 && later.n > 0) {
+    r = roll_back(&now, &later, &past);
+  } else if (r == 0) {
+    past = now; /* nothing changed since rv under the prefix */
+    now = (obj_vec){ 0 };
+  }
+  for (size_t i = 0; i < later.n; i++)
+    kapi_event_unref(later.items[i]);
+  free(later.items);
+  obj_vec_free(&now);
+  if (r < 0)
+    return r;
+  *ret = past.items;
+  *ret_n = past.n;
   return 0;
 }
 

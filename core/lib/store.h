@@ -74,6 +74,19 @@ int kapi_store_get(kapi_store *s, const char *key, store_obj **ret);
 int kapi_store_list(kapi_store *s, const char *prefix, const char *start,
                     store_obj ***ret, size_t *ret_n, int64_t *ret_rev);
 
+/*
+ * Like kapi_store_list, but the objects as they were at revision `rv`
+ * (the pages of a continued list, resourceVersionMatch=Exact): the
+ * current snapshot rolled back through the watch history.  Each object
+ * is the version that was current at rv, with its resourceVersion of
+ * then.  Returns -ERANGE when the history no longer reaches back to rv
+ * (the caller answers 410 Expired), -EAGAIN when rv is past the latest
+ * revision.  May wait for writes already visible but not yet published
+ * (at most the commit in flight).  *ret as for kapi_store_list.
+ */
+int kapi_store_list_at(kapi_store *s, const char *prefix, const char *start,
+                       int64_t rv, store_obj ***ret, size_t *ret_n);
+
 /* How an update callback answers. */
 enum {
   KAPI_STORE_PUT = 1,    /* write *ret_new (transferred to the store) */

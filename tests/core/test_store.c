@@ -660,6 +660,207 @@ static void test_list_order_and_paging(void **state)
     free(keys[i]);
 }
 
+/* ---- lists at a past revision ------------------------------------------ */
+
+/* A list as one string ("key@rv json" per line), to compare lists. */
+static char *list_text(store_obj **v, size_t n)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+
+  assert_non_null(out);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "%s@%" PRId64 " %s\n", v[i]->key, v[i]->rv, v[i]->json);
+  fclose(out);
+  free_list(v, n);
+  return text;
+}
+
+static char *now_text(fixture *f, const char *prefix, const char *start,
+                      int64_t *ret_rev)
+{
+  store_obj **v = NULL;
+  size_t n = 0;
+
+  assert_int_equal(kapi_store_list(f->s, prefix, start, &v, &n, ret_rev), 0);
+  return list_text(v, n);
+}
+
+static char *past_text(fixture *f, const char *prefix, const char *start,
+                       int64_t rv)
+{
+  store_obj **v = NULL;
+  size_t n = 0;
+
+  assert_int_equal(kapi_store_list_at(f->s, prefix, start, rv, &v, &n), 0);
+  return list_text(v, n);
+}
+
+/* What kapi_store_list said after each write, by revision. */
+enum { PAST_MAX = 32 };
+typedef struct past_lists {
+  char *all[PAST_MAX];   /* prefix "p/" */
+  char *after[PAST_MAX]; /* prefix "p/", start "p/b" */
+  int64_t first, last;
+} past_lists;
+
+static void remember(fixture *f, past_lists *pl, int64_t rv)
+{
+  int64_t rev = -1;
+  size_t i = (size_t)(rv - pl->first);
+
+  assert_true(i < PAST_MAX);
+  pl->all[i] = now_text(f, "p/", NULL, &rev);
+  assert_int_equal(rev, rv);
+  pl->after[i] = now_text(f, "p/", "p/b", &rev);
+  pl->last = rv;
+}
+
+static void past_lists_free(past_lists *pl)
+{
+  for (size_t i = 0; i < PAST_MAX; i++) {
+    free(pl->all[i]);
+    free(pl->after[i]);
+  }
+}
+
+/* Creates, updates, deletes and re-creates, inside and outside the
+ * prefix: a list at every revision since equals what a list said then. */
+static void test_list_at_past_revisions(void **state)
+{
+  fixture *f = *state;
+  past_lists pl = { .first = 0 };
+  store_obj **v = NULL;
+  size_t n = 0;
+
+  remember(f, &pl, 0);
+  remember(f, &pl, create(f, "p/a"));
+  remember(f, &pl, create(f, "p/c"));
+  remember(f, &pl, create(f, "q/x"));      /* outside the prefix */
+  remember(f, &pl, create(f, "p/b"));      /* sorts at the start key */
+  remember(f, &pl, update(f, "p/a"));
+  remember(f, &pl, create(f, "p/d"));
+  remember(f, &pl, update(f, "p/a"));      /* twice: the oldest wins */
+  remember(f, &pl, delete(f, "p/c"));
+  remember(f, &pl, update(f, "q/x"));
+  remember(f, &pl, delete(f, "p/a"));
+  remember(f, &pl, create(f, "p/a"));      /* back, as a new object */
+  remember(f, &pl, update(f, "p/d"));
+  remember(f, &pl, delete(f, "p/b"));
+  remember(f, &pl, create(f, "p/c"));
+  remember(f, &pl, create(f, "p/"));       /* the prefix itself */
+  assert_int_equal(pl.last, kapi_store_revision(f->s));
+
+  for (int64_t rv = pl.first; rv <= pl.last; rv++) {
+    char *all = past_text(f, "p/", NULL, rv);
+    char *after = past_text(f, "p/", "p/b", rv);
+
+    if (strcmp(all, pl.all[rv]) || strcmp(after, pl.after[rv]))
+      fail_msg("list at %" PRId64 ":\n%s\nthen:\n%s\nafter p/b:\n%s\n"
+               "then:\n%s", rv, all, pl.all[rv], after, pl.after[rv]);
+    free(all);
+    free(after);
+  }
+  /* A revision that is not there yet. */
+  assert_int_equal(kapi_store_list_at(f->s, "p/", NULL, pl.last + 1, &v, &n),
+                   -EAGAIN);
+  past_lists_free(&pl);
+}
+
+/* history = 5: the last 5 events are kept, so a list can go back five
+ * revisions and no further; a restart keeps none. */
+static void test_list_at_too_old(void **state)
+{
+  fixture *f = *state;
+  store_obj **v = NULL;
+  size_t n = 0;
+  int64_t rev;
+  char *then, *past;
+
+  create(f, "k");
+  for (int i = 0; i < 10; i++)
+    update(f, "k");
+  then = now_text(f, "", NULL, NULL);
+  for (int i = 0; i < 5; i++)
+    update(f, "k");
+  rev = kapi_store_revision(f->s);
+  past = past_text(f, "", NULL, rev - 5);
+  assert_string_equal(past, then);
+  free(past);
+  free(then);
+  assert_int_equal(kapi_store_list_at(f->s, "", NULL, rev - 6, &v, &n),
+                   -ERANGE);
+  assert_int_equal(kapi_store_list_at(f->s, "", NULL, 1, &v, &n), -ERANGE);
+  /* No event under the prefix is no excuse: the history must reach. */
+  assert_int_equal(kapi_store_list_at(f->s, "other/", NULL, rev - 6, &v, &n),
+                   -ERANGE);
+
+  reopen_store(f, 5, 0);
+  assert_int_equal(kapi_store_list_at(f->s, "", NULL, rev - 1, &v, &n),
+                   -ERANGE);
+  then = now_text(f, "", NULL, NULL);
+  past = past_text(f, "", NULL, rev);
+  assert_string_equal(past, then);
+  free(past);
+  update(f, "k");
+  past = past_text(f, "", NULL, rev);
+  assert_string_equal(past, then);
+  free(past);
+  free(then);
+}
+
+/* A writer keeps changing keys while lists at a fixed revision run: each
+ * sees exactly the state of then, whatever is in flight. */
+typedef struct toggler {
+  fixture *f;
+  int rounds;
+} toggler;
+
+static void *toggler_main(void *arg)
+{
+  toggler *c = arg;
+
+  for (int i = 0; i < c->rounds; i++) {
+    char k[32];
+
+    snprintf(k, sizeof k, "p/o%02d", i % 10);
+    if (kapi_store_update(c->f->s, k, toggle_fn, (void *)obj_json(k),
+                          NULL) < 0)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_list_at_during_writes(void **state)
+{
+  fixture *f = *state;
+  toggler c = { f, 400 };
+  pthread_t th;
+  int64_t rv;
+  char *then;
+  void *res;
+
+  for (int i = 0; i < 10; i += 2) {
+    char k[32];
+
+    snprintf(k, sizeof k, "p/o%02d", i);
+    create(f, k);
+  }
+  then = now_text(f, "p/", NULL, &rv);
+  assert_int_equal(pthread_create(&th, NULL, toggler_main, &c), 0);
+  for (int i = 0; i < 200; i++) {
+    char *past = past_text(f, "p/", NULL, rv);
+
+    assert_string_equal(past, then);
+    free(past);
+  }
+  pthread_join(th, &res);
+  assert_null(res);
+  assert_true(kapi_store_revision(f->s) == rv + 400);
+  free(then);
+}
+
 /* ---- watch -------------------------------------------------------------- */
 
 static void test_watch_from_rv(void **state)
@@ -1146,6 +1347,12 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_list_prefix_and_start, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_list_order_and_paging, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_list_at_past_revisions, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_list_at_too_old,
+                                    setup_small_history, teardown),
+    cmocka_unit_test_setup_teardown(test_list_at_during_writes, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_watch_from_rv, setup, teardown),
     cmocka_unit_test_setup_teardown(test_watch_from_list_revision, setup,
