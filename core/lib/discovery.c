@@ -11,6 +11,7 @@
 
 #include "discovery.h"
 #include "media.h"
+#include "rest.h"
 
 /* What a generic-Store resource supports: every verb. */
 static const char *const resource_verbs[] = {
@@ -226,6 +227,43 @@ static int set_verbs(kj *obj)
                         sizeof resource_verbs / sizeof resource_verbs[0]);
 }
 
+/* ---- subresources ------------------------------------------------------- */
+
+/* The subresources the host serves (rest_subresource.c), in name order
+ * as upstream lists them.  `kind` NULL: the resource's own kind. */
+static const struct subresource {
+  const char *name;
+  uint32_t flag; /* KAPI_SUB_*; 0: namespaces only (finalize) */
+  const char *group, *version, *kind;
+  const char *const verbs[4];
+} subresources[] = {
+    {"binding", KAPI_SUB_BINDING, "", "v1", "Binding", {"create"}},
+    {"finalize", 0, NULL, NULL, NULL, {"update"}},
+    {"scale", KAPI_SUB_SCALE, "autoscaling", "v1", "Scale",
+     {"get", "patch", "update"}},
+    {"status", KAPI_SUB_STATUS, NULL, NULL, NULL, {"get", "patch", "update"}},
+};
+
+#define N_SUBRESOURCES (sizeof subresources / sizeof subresources[0])
+
+static int serves_subresource(const kapi_resource *res,
+                              const struct subresource *s)
+{
+  if (!s->flag)
+    return !*res->group && !strcmp(res->ops->resource, "namespaces");
+  return (rest_subresources(res) & s->flag) != 0;
+}
+
+static int set_subresource_verbs(kj *o, const struct subresource *s)
+{
+  size_t n = 0;
+  while (n < 4 && s->verbs[n])
+    n++;
+  if (kj_set(o, "verbs", kj_array()) < 0)
+    return -ENOMEM;
+  return append_strings(kj_get(o, "verbs"), s->verbs, n);
+}
+
 /* Upstream derives a missing singular name from the kind. */
 static char *singular_name(const kapi_resource *res)
 {
@@ -259,15 +297,38 @@ static char *group_version(const char *group, const char *version)
 
 /* ---- legacy ------------------------------------------------------------- */
 
-/*
- * The place for a resource's subresources ("pods/status", "pods/log",
- * "replicasets/scale") in an APIResourceList, right after the resource.
- * kapi_resource_ops has no field declaring them yet, so there are none.
- */
+/* A resource's subresources ("pods/status", "replicasets/scale") in an
+ * APIResourceList, right after the resource; a kind from another group
+ * names its group and version there. */
 static int append_legacy_subresources(kj *resources, const kapi_resource *res)
 {
-  (void)resources;
-  (void)res;
+  size_t i;
+  for (i = 0; i < N_SUBRESOURCES; i++) {
+    const struct subresource *s = &subresources[i];
+    char *name = NULL;
+    kj *o;
+    int r;
+    if (!serves_subresource(res, s))
+      continue;
+    if (asprintf(&name, "%s/%s", res->ops->resource, s->name) < 0)
+      return -ENOMEM;
+    o = kj_object();
+    r = !o || kj_set_str(o, "name", name) < 0 ||
+        kj_set_str(o, "singularName", "") < 0 ||
+        kj_set(o, "namespaced", kj_bool(res->ops->namespaced)) < 0 ||
+        (s->group && strcmp(s->group, res->group) &&
+         (kj_set_str(o, "group", s->group) < 0 ||
+          kj_set_str(o, "version", s->version) < 0)) ||
+        kj_set_str(o, "kind", s->kind ? s->kind : res->ops->kind) < 0 ||
+        set_subresource_verbs(o, s) < 0;
+    free(name);
+    if (r) {
+      kj_free(o);
+      return -ENOMEM;
+    }
+    if (kj_append(resources, o) < 0)
+      return -ENOMEM;
+  }
   return 0;
 }
 
@@ -433,19 +494,6 @@ static kj *api_versions(const kapi_server *srv, const kapi_req *r)
 
 /* ---- aggregated --------------------------------------------------------- */
 
-/*
- * The place for a resource's subresources in the aggregated form
- * ("subresources":[{"subresource","responseKind","verbs"}]), left out
- * when empty as upstream does.  kapi_resource_ops has no field
- * declaring them yet, so there are none.
- */
-static int set_aggregated_subresources(kj *o, const kapi_resource *res)
-{
-  (void)o;
-  (void)res;
-  return 0;
-}
-
 static kj *response_kind(const kapi_resource *res)
 {
   kj *o = kj_object();
@@ -456,6 +504,49 @@ static kj *response_kind(const kapi_resource *res)
     return NULL;
   }
   return o;
+}
+
+static kj *subresource_kind(const kapi_resource *res,
+                            const struct subresource *s)
+{
+  kj *o;
+  if (!s->kind)
+    return response_kind(res);
+  o = kj_object();
+  if (!o || kj_set_str(o, "group", s->group) < 0 ||
+      kj_set_str(o, "version", s->version) < 0 ||
+      kj_set_str(o, "kind", s->kind) < 0) {
+    kj_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* A resource's subresources in the aggregated form
+ * ("subresources":[{"subresource","responseKind","verbs"}]), left out
+ * when empty as upstream does. */
+static int set_aggregated_subresources(kj *o, const kapi_resource *res)
+{
+  kj *list = NULL;
+  size_t i;
+  for (i = 0; i < N_SUBRESOURCES; i++) {
+    const struct subresource *s = &subresources[i];
+    kj *sub;
+    if (!serves_subresource(res, s))
+      continue;
+    if (!list) {
+      if (kj_set(o, "subresources", kj_array()) < 0)
+        return -ENOMEM;
+      list = kj_get(o, "subresources");
+    }
+    sub = kj_object();
+    if (kj_append(list, sub) < 0 ||
+        kj_set_str(sub, "subresource", s->name) < 0 ||
+        kj_set(sub, "responseKind", subresource_kind(res, s)) < 0 ||
+        set_subresource_verbs(sub, s) < 0)
+      return -ENOMEM;
+  }
+  return 0;
 }
 
 static kj *aggregated_resource(const kapi_resource *res)

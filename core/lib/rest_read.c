@@ -121,6 +121,12 @@ void rest_answer_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
   char err[256];
   (void)srv;
 
+  if (!strcmp(r->subresource, "scale")) {
+    if (kj_parse(o->json, o->len, &obj, err, sizeof err) == 0)
+      rest_answer_built(r, res, code, obj, resp);
+    kj_free(obj);
+    return;
+  }
   if (!wants_table(r)) {
     char *copy = malloc(o->len + 1);
     if (!copy)
@@ -272,7 +278,7 @@ struct list_result {
   kj **parsed;       /* parallel, may hold NULLs */
   size_t n;
   int64_t rv;
-  char *cont;        /* continue token or NULL */
+  char *cont;        /* continue token or NULL; on error, the Status's */
   int64_t remaining; /* -1 = unknown */
 };
 
@@ -288,6 +294,101 @@ static void list_result_free(struct list_result *lr)
   free(lr->cont);
 }
 
+/* Upstream's messages for a list at a compacted revision (etcd3
+ * store's interpretListError). */
+#define LIST_EXPIRED "The resourceVersion for the provided list is too old."
+#define CONTINUE_EXPIRED                                                    \
+  "The provided continue parameter is too old to display a consistent "    \
+  "list result. You can start a new list without the continue parameter, " \
+  "or use the continue token in this response to retrieve the remainder "  \
+  "of the results. Continuing with the provided token results in an "      \
+  "inconsistent list - objects that were created, modified, or deleted "   \
+  "between the time the first chunk was returned and now may show up in "  \
+  "the list."
+
+/* The revision a list must be served at exactly, or 0 for the latest
+ * (upstream's etcd3 GetList): a continue token's own (rv -1 there means
+ * the latest), else resourceVersion=N with resourceVersionMatch=Exact,
+ * or N with a limit and no match (the legacy paged list). */
+static int64_t list_exact_rv(const kapi_req *r, int64_t limit, int has_token,
+                             int64_t token_rv)
+{
+  const char *match = kapi_req_query(r, "resourceVersionMatch");
+  kapi_error ignored;
+  int64_t rv;
+
+  if (has_token)
+    return token_rv > 0 ? token_rv : 0;
+  kapi_error_init(&ignored);
+  rv = rest_query_rv(r, "resourceVersion", &ignored); /* rest_list checked */
+  kapi_error_clear(&ignored);
+  if (rv <= 0)
+    return 0;
+  if (match && !strcmp(match, "Exact"))
+    return rv;
+  return (!match || !*match) && limit > 0 ? rv : 0;
+}
+
+/* 504 for a revision the store has not reached (upstream's
+ * NewTooLargeResourceVersionError).  Upstream first waits up to 3 s for
+ * its cache to catch up; here a revision is visible before anyone can
+ * learn it, so waiting would only delay the same answer. */
+static void list_too_large(kapi_error *e, int64_t rv, int64_t current)
+{
+  kapi_error_setf(e, 504, "Timeout",
+                  "Timeout: Too large resource version: %" PRId64
+                  ", current: %" PRId64, rv, current);
+  kapi_error_add_cause(e, "ResourceVersionTooLarge",
+                       "Too large resource version", NULL);
+  if (e->details)
+    kj_set_int(e->details, "retryAfterSeconds", 1);
+}
+
+/* Reads the objects under prefix after start (the store key of a
+ * continue token, or NULL), at revision `at` (0: the latest), and sets
+ * lr->rv to the revision served.  A gone revision is 410 Expired; for a
+ * continue token (after: its key past the prefix) lr->cont becomes the
+ * token that continues at the latest state instead, for the Status. */
+static int list_fetch(kapi_server *srv, const char *prefix, const char *start,
+                      const char *after, int64_t at, store_obj ***all,
+                      size_t *n, struct list_result *lr, kapi_error *e)
+{
+  int r;
+
+  if (at <= 0)
+    return kapi_store_list(srv->store, prefix, start, all, n, &lr->rv);
+  r = kapi_store_list_at(srv->store, prefix, start, at, all, n);
+  if (r == 0) {
+    lr->rv = at;
+  } else if (r == -ERANGE && after) {
+    kapi_error_setf(e, 410, "Expired", "%s", CONTINUE_EXPIRED);
+    lr->cont = continue_encode(-1, after);
+  } else if (r == -ERANGE) {
+    kapi_error_setf(e, 410, "Expired", "%s", LIST_EXPIRED);
+  } else if (r == -EAGAIN) {
+    list_too_large(e, at, kapi_store_revision(srv->store));
+  }
+  return r;
+}
+
+/* An error Status; one answering a continue token that expired carries
+ * the token to carry on with in metadata.continue, as upstream. */
+static void list_answer_error(const kapi_error *e, const struct list_result *lr,
+                              kapi_response *resp)
+{
+  kj *st;
+
+  if (!lr->cont) {
+    kapi_response_error(resp, e);
+    return;
+  }
+  st = kapi_error_to_status(e);
+  if (!st || kj_set_str(kj_get(st, "metadata"), "continue", lr->cont) < 0 ||
+      kapi_response_json(resp, e->code, st) < 0)
+    kapi_response_error(resp, e);
+  kj_free(st);
+}
+
 static int list_collect(kapi_server *srv, kapi_req *r, kapi_resource *res,
                         const rest_selectors *sel, int need_parsed,
                         struct list_result *lr, kapi_error *e)
@@ -299,14 +400,14 @@ static int list_collect(kapi_server *srv, kapi_req *r, kapi_resource *res,
   store_obj **all = NULL;
   size_t n = 0, i;
   int64_t limit = limit_s ? strtoll(limit_s, NULL, 10) : 0, token_rv = 0;
-  int filter = !rest_selectors_empty(sel);
+  int filter = !rest_selectors_empty(sel), has_token = cont && *cont;
   int rc = -ENOMEM;
 
   memset(lr, 0, sizeof *lr);
   lr->remaining = -1;
   if (!prefix)
     goto out;
-  if (cont && *cont) {
+  if (has_token) {
     const char *rv = kapi_req_query(r, "resourceVersion");
     if (rv && *rv && strcmp(rv, "0")) {
       kapi_error_bad_request(e, "specifying resource version is not allowed "
@@ -320,11 +421,23 @@ static int list_collect(kapi_server *srv, kapi_req *r, kapi_resource *res,
       rc = -EINVAL;
       goto out;
     }
+    /* 0 is no revision: -1 is how a token says "the latest". */
+    if (token_rv == 0) {
+      kapi_error_bad_request(e, "invalid continue token: continue key is not "
+                                "valid: incorrect encoded start "
+                                "resourceVersion (version meta.k8s.io/v1)");
+      rc = -EINVAL;
+      goto out;
+    }
   }
-  if (kapi_store_list(srv->store, prefix, start, &all, &n, &lr->rv) < 0)
+  /* Every page of a list is served at the first page's revision: a
+   * consistent snapshot, as upstream's etcd3 store reads at a revision. */
+  rc = list_fetch(srv, prefix, start, start ? start + strlen(prefix) : NULL,
+                  list_exact_rv(r, limit, has_token, token_rv), &all, &n, lr,
+                  e);
+  if (rc < 0)
     goto out;
-  if (token_rv > 0)
-    lr->rv = token_rv;
+  rc = -ENOMEM;
   lr->items = calloc(n ? n : 1, sizeof *lr->items);
   lr->parsed = calloc(n ? n : 1, sizeof *lr->parsed);
   if (!lr->items || !lr->parsed)
@@ -434,7 +547,7 @@ void rest_list(kapi_server *srv, kapi_req *r, kapi_resource *res,
   if (list_collect(srv, r, res, &sel, table, &lr, &e) < 0) {
     if (!kapi_error_isset(&e))
       kapi_error_internal(&e, "cannot list %s", res->ops->resource);
-    kapi_response_error(resp, &e);
+    list_answer_error(&e, &lr, resp);
   } else if (table) {
     list_answer_table(r, res, &lr, resp);
   } else {
@@ -477,7 +590,11 @@ void kapi_handle_resource(kapi_server *srv, kapi_req *r, kapi_response *resp)
                                           r->api_version, r->resource);
   const char *v = r->verb;
 
-  if (!res || (*r->subresource && strcmp(r->subresource, "status"))) {
+  if (!res && !*r->api_group && !strcmp(r->resource, "bindings") &&
+      *r->namespace_ && !*r->name && !*r->subresource &&
+      !strcmp(v, "create") && rest_legacy_binding(srv, r, resp) == 0)
+    return;
+  if (!res) {
     not_found(resp);
     return;
   }
@@ -486,7 +603,9 @@ void kapi_handle_resource(kapi_server *srv, kapi_req *r, kapi_response *resp)
     return;
   }
   r->res = res;
-  if (!strcmp(v, "get"))
+  if (*r->subresource)
+    rest_subresource(srv, r, res, resp);
+  else if (!strcmp(v, "get"))
     rest_get(srv, r, res, resp);
   else if (!strcmp(v, "list"))
     rest_list(srv, r, res, resp);
@@ -500,6 +619,9 @@ void kapi_handle_resource(kapi_server *srv, kapi_req *r, kapi_response *resp)
     rest_patch(srv, r, res, resp);
   else if (!strcmp(v, "delete"))
     rest_delete(srv, r, res, resp);
+  else if (!strcmp(v, "deletecollection") &&
+           (*r->namespace_ || !res->ops->namespaced))
+    rest_delete_collection(srv, r, res, resp);
   else
     method_not_allowed(resp);
 }

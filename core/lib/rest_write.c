@@ -191,8 +191,10 @@ fail:
 
 /* ---- validation -------------------------------------------------------- */
 
-/* Generic ObjectMeta checks, then the strategy's; 422 on errors. */
+/* Generic ObjectMeta checks, then the strategy's (the update
+ * endpoint's `strategy` when `old` is set); 422 on errors. */
 static int validate_object(kapi_resource *res, const kj *obj, const kj *old,
+                           const rest_update_strategy *strategy,
                            kapi_error *e)
 {
   const kapi_host_api *api = kapi_host_api_get();
@@ -228,9 +230,7 @@ static int validate_object(kapi_resource *res, const kj *obj, const kj *old,
         free(bad);
       }
     }
-    if (res->ops->validate_update)
-      res->ops->validate_update(res->st, (const kapi_obj *)obj,
-                                (const kapi_obj *)old, (kapi_obj *)errs);
+    strategy->validate(res, obj, old, errs);
   } else if (res->ops->validate) {
     res->ops->validate(res->st, (const kapi_obj *)obj, (kapi_obj *)errs);
   }
@@ -392,25 +392,24 @@ static int dry_run_create(kapi_server *srv, kapi_resource *res, const kj *obj,
   return -EEXIST;
 }
 
-void rest_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
-                 kapi_response *resp)
+/* The create pipeline after decoding; takes `obj`. */
+static void create_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
+                          kj *obj, kapi_response *resp)
 {
   kapi_error e;
-  kj *obj;
   store_obj *o = NULL;
   int attempt, generated = 0, deleting = 0, rc = -EEXIST;
 
   kapi_error_init(&e);
-  obj = decode_object(r, res, resp, &e);
-  if (!obj) {
-    answer_error(resp, &e);
-    return;
-  }
   if (prepare_create_meta(r, res, obj, &e) < 0 ||
       kapi_admission_mutate(srv, r, obj, &e) < 0)
     goto fail;
   if (res->ops->prepare_for_create)
     res->ops->prepare_for_create(res->st, (kapi_obj *)obj);
+  /* Types that track generation start at 1 whatever the client sent. */
+  if (REST_OPS_GET(res->ops, track_generation) &&
+      kj_set_int(kj_get(obj, "metadata"), "generation", 1) < 0)
+    goto fail;
   for (attempt = 0; attempt < GENERATE_NAME_ATTEMPTS; attempt++) {
     if (attempt)
       kj_remove(kj_get(obj, "metadata"), "name");
@@ -419,7 +418,7 @@ void rest_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
       goto fail;
     free(r->name);
     r->name = strdup(meta_str(obj, "name") ? meta_str(obj, "name") : "");
-    if (validate_object(res, obj, NULL, &e) < 0 ||
+    if (validate_object(res, obj, NULL, NULL, &e) < 0 ||
         kapi_admission_validate(srv, r, obj, &e) < 0)
       goto fail;
     if (r->dry_run) {
@@ -452,11 +451,22 @@ fail:
   answer_error(resp, &e);
 }
 
-/* ---- update and patch ------------------------------------------------------ */
+void rest_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
+                 kapi_response *resp)
+{
+  kapi_error e;
+  kj *obj;
 
-/* Builds the new object from the current one (borrowed). */
-typedef kj *(*build_fn)(kapi_req *r, kapi_resource *res, const kj *cur,
-                        void *arg, kapi_response *resp, kapi_error *e);
+  kapi_error_init(&e);
+  obj = decode_object(r, res, resp, &e);
+  if (!obj) {
+    answer_error(resp, &e);
+    return;
+  }
+  create_object(srv, r, res, obj, resp);
+}
+
+/* ---- update and patch ------------------------------------------------------ */
 
 struct cas_ctx {
   int64_t expect_rv; /* the version the new object was built from */
@@ -500,43 +510,51 @@ static int keep_system_fields(kj *obj, const kj *old)
   return 0;
 }
 
-/* The main endpoint ignores status; /status changes only status (and
- * labels and annotations). */
-static int apply_subresource(kapi_req *r, kj **obj, const kj *old)
+uint32_t rest_subresources(const kapi_resource *res)
 {
-  if (!strcmp(r->subresource, "status")) {
-    kj *n = kj_clone(old);
-    kj *meta;
-    const kj *st = kj_get(*obj, "status");
-    if (!n)
-      return -ENOMEM;
-    meta = kj_get(n, "metadata");
-    if (kj_set(n, "status", st ? kj_clone(st) : kj_object()) < 0)
-      goto fail;
-    if (kj_ptr(*obj, "/metadata/labels") &&
-        kj_set(meta, "labels", kj_clone(kj_ptr(*obj, "/metadata/labels"))) < 0)
-      goto fail;
-    if (kj_ptr(*obj, "/metadata/annotations") &&
-        kj_set(meta, "annotations",
-               kj_clone(kj_ptr(*obj, "/metadata/annotations"))) < 0)
-      goto fail;
-    if (kj_set(meta, "resourceVersion",
-               kj_clone(kj_ptr(*obj, "/metadata/resourceVersion")
-                            ? kj_ptr(*obj, "/metadata/resourceVersion")
-                            : kj_ptr(old, "/metadata/resourceVersion"))) < 0)
-      goto fail;
-    kj_free(*obj);
-    *obj = n;
-    return 0;
-  fail:
-    kj_free(n);
-    return -ENOMEM;
-  }
-  if (kj_get(old, "status"))
-    return kj_set(*obj, "status", kj_clone(kj_get(old, "status")));
-  kj_remove(*obj, "status");
-  return 0;
+  return REST_OPS_GET(res->ops, subresources);
 }
+
+/* Types that track generation bump it when the spec changes
+ * (PrepareForUpdate of the apps strategies); `obj` holds old's already. */
+static int bump_generation(kapi_resource *res, kj *obj, const kj *old)
+{
+  int64_t gen = 0;
+  if (!REST_OPS_GET(res->ops, track_generation) ||
+      kj_equal(kj_get(obj, "spec"), kj_get(old, "spec")))
+    return 0;
+  kj_to_int(kj_ptr(old, "/metadata/generation"), &gen);
+  return kj_set_int(kj_get(obj, "metadata"), "generation", gen + 1);
+}
+
+/* The main endpoint: status belongs to /status when the resource serves
+ * it, then the resource's PrepareForUpdate. */
+static int main_prepare(kapi_resource *res, kj **obj, const kj *old)
+{
+  if (rest_subresources(res) & KAPI_SUB_STATUS) {
+    if (kj_get(old, "status")) {
+      if (kj_set(*obj, "status", kj_clone(kj_get(old, "status"))) < 0)
+        return -ENOMEM;
+    } else {
+      kj_remove(*obj, "status");
+    }
+  }
+  if (res->ops->prepare_for_update)
+    res->ops->prepare_for_update(res->st, (kapi_obj *)*obj,
+                                 (const kapi_obj *)old);
+  return bump_generation(res, *obj, old);
+}
+
+static void main_validate(kapi_resource *res, const kj *obj, const kj *old,
+                          kj *errs)
+{
+  if (res->ops->validate_update)
+    res->ops->validate_update(res->st, (const kapi_obj *)obj,
+                              (const kapi_obj *)old, (kapi_obj *)errs);
+}
+
+static const rest_update_strategy main_strategy = {main_prepare,
+                                                   main_validate};
 
 /* Equal but for resourceVersion: such an update changes nothing. */
 static int same_object(const kj *a, const kj *b)
@@ -551,14 +569,17 @@ static int same_object(const kj *a, const kj *b)
   return eq;
 }
 
-/* store.go ShouldDeleteDuringUpdate: terminating, no finalizers left. */
+/* store.go ShouldDeleteDuringUpdate: terminating, no finalizers left.
+ * spec.finalizers (only namespaces have them) hold the object too, as
+ * the namespace storage's ShouldDeleteNamespaceDuringUpdate adds. */
 static int should_delete(const kj *obj)
 {
   const kj *meta = kj_get(obj, "metadata");
   int64_t grace = 0;
   if (!kj_get(meta, "deletionTimestamp"))
     return 0;
-  if (kj_len(kj_get(meta, "finalizers")))
+  if (kj_len(kj_get(meta, "finalizers")) ||
+      kj_len(kj_ptr(obj, "/spec/finalizers")))
     return 0;
   kj_to_int(kj_get(meta, "deletionGracePeriodSeconds"), &grace);
   return grace == 0;
@@ -579,14 +600,18 @@ static int read_current(kapi_server *srv, const char *key, kj **ret,
   return rc;
 }
 
+static kj *build_from_body(kapi_req *r, kapi_resource *res, const kj *cur,
+                           void *arg, kapi_response *resp, kapi_error *e);
+
 /*
  * One attempt of an update: build, admit, validate, compare-and-swap.
  * Returns 0 when answered, -EAGAIN to retry (the object moved on).
  */
 static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
-                       const char *key, build_fn build, void *arg,
+                       const char *key, rest_build_fn build, void *arg,
                        kapi_response *resp, kapi_error *e)
 {
+  const rest_update_strategy *strategy = rest_subresource_strategy(r);
   kj *cur = NULL, *obj = NULL;
   int64_t cur_rv;
   const char *body_rv;
@@ -595,6 +620,17 @@ static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
   int rc;
 
   rc = read_current(srv, key, &cur, &cur_rv);
+  if (rc == -ENOENT && build == build_from_body && !*r->subresource &&
+      res->ops->allow_create_on_update) {
+    /* Leases, events: a PUT of a missing object creates it (201). */
+    obj = kj_clone(arg);
+    if (!obj)
+      goto fail;
+    kj_remove(kj_get(obj, "metadata"), "resourceVersion");
+    r->operation = "CREATE";
+    create_object(srv, r, res, obj, resp);
+    return 0;
+  }
   if (rc == -ENOENT) {
     kapi_error_not_found(e, res->group, res->ops->resource, r->name);
     answer_error(resp, e);
@@ -633,14 +669,15 @@ static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
     kapi_error_conflict(e, res->group, res->ops->resource, r->name, cause);
     goto fail;
   }
-  if (keep_system_fields(obj, cur) < 0 || apply_subresource(r, &obj, cur) < 0)
+  if (!strategy)
+    strategy = &main_strategy;
+  /* Mutating admission sees the object before the strategy, as upstream
+   * runs it before BeforeUpdate. */
+  if (keep_system_fields(obj, cur) < 0 ||
+      kapi_admission_mutate(srv, r, obj, e) < 0 ||
+      strategy->prepare(res, &obj, cur) < 0)
     goto fail;
-  if (kapi_admission_mutate(srv, r, obj, e) < 0)
-    goto fail;
-  if (!*r->subresource && res->ops->prepare_for_update)
-    res->ops->prepare_for_update(res->st, (kapi_obj *)obj,
-                                 (const kapi_obj *)cur);
-  if (validate_object(res, obj, cur, e) < 0 ||
+  if (validate_object(res, obj, cur, strategy, e) < 0 ||
       kapi_admission_validate(srv, r, obj, e) < 0)
     goto fail;
   if (same_object(obj, cur) && !should_delete(obj)) {
@@ -652,7 +689,7 @@ static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
     goto done;
   }
   if (r->dry_run) {
-    answer_dry_run(resp, 200, obj);
+    rest_answer_built(r, res, 200, obj, resp);
     goto done;
   }
   c.expect_rv = cur_rv;
@@ -690,8 +727,8 @@ fail:
   return 0;
 }
 
-static void update_loop(kapi_server *srv, kapi_req *r, kapi_resource *res,
-                        build_fn build, void *arg, kapi_response *resp)
+void rest_update_loop(kapi_server *srv, kapi_req *r, kapi_resource *res,
+                      rest_build_fn build, void *arg, kapi_response *resp)
 {
   char *key = kapi_resource_key(res, r->namespace_, r->name);
   kapi_error e;
@@ -756,7 +793,7 @@ void rest_update(kapi_server *srv, kapi_req *r, kapi_resource *res,
   kj_set_str(meta, "name", r->name);
   if (res->ops->namespaced)
     kj_set_str(meta, "namespace", r->namespace_);
-  update_loop(srv, r, res, build_from_body, obj, resp);
+  rest_update_loop(srv, r, res, build_from_body, obj, resp);
   kj_free(obj);
 }
 
@@ -845,7 +882,7 @@ void rest_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
     answer_error(resp, &e);
     return;
   }
-  update_loop(srv, r, res, build_from_patch, &p, resp);
+  rest_update_loop(srv, r, res, build_from_patch, &p, resp);
   kj_free(p.patch);
 }
 
@@ -854,26 +891,71 @@ void rest_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
 struct delete_opts {
   int64_t grace; /* -1 = not given */
   const char *uid, *rv; /* preconditions, borrowed from `body` */
+  const char *policy;   /* propagationPolicy, or NULL */
+  int orphan;           /* orphanDependents: -1 not given, 0, 1 */
   kj *body;
 };
+
+/* ValidateDeleteOptions, for the propagation fields: 422 on the
+ * DeleteOptions kind. */
+static int check_propagation(const struct delete_opts *o, kapi_error *e)
+{
+  kj *errs;
+  if (!o->policy || (o->orphan < 0 && (!strcmp(o->policy, "Foreground") ||
+                                       !strcmp(o->policy, "Background") ||
+                                       !strcmp(o->policy, "Orphan"))))
+    return 0;
+  errs = kj_array();
+  if (o->orphan >= 0)
+    kapi_field_error(errs, "propagationPolicy", "FieldValueInvalid",
+                     o->orphan ? "true" : "false",
+                     "orphanDependents and deletionPropagation cannot be "
+                     "both set");
+  else {
+    char *bad = NULL;
+    kj *v = kj_string(o->policy);
+    bad = v ? kj_dump(v, NULL) : NULL;
+    kapi_field_error(errs, "propagationPolicy", "FieldValueNotSupported",
+                     bad, "supported values: \"Foreground\", "
+                          "\"Background\", \"Orphan\"");
+    free(bad);
+    kj_free(v);
+  }
+  kapi_error_invalid(e, "meta.k8s.io", "DeleteOptions", "", errs);
+  kj_free(errs);
+  return -EINVAL;
+}
 
 static int parse_delete_opts(kapi_req *r, struct delete_opts *o,
                              kapi_error *e)
 {
   const char *q = kapi_req_query(r, "gracePeriodSeconds");
+  const char *orphan = kapi_req_query(r, "orphanDependents");
+  const kj *v;
   char err[256];
   memset(o, 0, sizeof *o);
   o->grace = -1;
+  o->orphan = -1;
   if (q && *q)
     o->grace = strtoll(q, NULL, 10);
+  o->policy = kapi_req_query(r, "propagationPolicy");
+  if (o->policy && !*o->policy)
+    o->policy = NULL;
+  if (orphan && *orphan)
+    o->orphan = !strcmp(orphan, "true") || !strcmp(orphan, "1");
   if (!r->body_len)
-    return 0;
+    return check_propagation(o, e);
   if (kj_parse(r->body, r->body_len, &o->body, err, sizeof err) < 0) {
     kapi_error_bad_request(e, "DeleteOptions in version \"v1\" cannot be "
                               "handled as a DeleteOptions: %s", err);
     return -EINVAL;
   }
   kj_to_int(kj_get(o->body, "gracePeriodSeconds"), &o->grace);
+  if (kj_get_str(o->body, "propagationPolicy"))
+    o->policy = kj_get_str(o->body, "propagationPolicy");
+  v = kj_get(o->body, "orphanDependents");
+  if (v && v->type == KJ_BOOL)
+    o->orphan = v->u.boolean;
   o->uid = kj_str(kj_ptr(o->body, "/preconditions/uid"));
   o->rv = kj_str(kj_ptr(o->body, "/preconditions/resourceVersion"));
   {
@@ -882,7 +964,7 @@ static int parse_delete_opts(kapi_req *r, struct delete_opts *o,
         !strcmp(kj_str(kj_at(dry, 0)), "All"))
       r->dry_run = 1;
   }
-  return 0;
+  return check_propagation(o, e);
 }
 
 static int check_preconditions(kapi_resource *res, const kj *cur,
@@ -912,21 +994,132 @@ static int check_preconditions(kapi_resource *res, const kj *cur,
   return -EBUSY;
 }
 
-/* Marks the object as terminating (graceful deletion or finalizers). */
+/*
+ * Marks the object as terminating.  Graceful deletion (grace > 0) sets
+ * deletionTimestamp = now + grace once (rest.BeforeDelete); finalizers
+ * with no grace (store.go markAsDeleting) move it to now if it is unset
+ * or later, with grace 0.  Generation, when tracked, counts the first.
+ */
 static int mark_deleting(kj *obj, int64_t now, int64_t grace)
 {
   kj *meta = kj_get(obj, "metadata");
+  const char *old = kj_get_str(meta, "deletionTimestamp");
+  int64_t gen, old_ts = 0;
   char ts[32];
-  int64_t gen;
-  if (kj_get(meta, "deletionTimestamp"))
+  if (old && grace > 0)
     return 0;
+  if (old && kapi_parse_rfc3339(old, &old_ts) == 0 && old_ts <= now) {
+    return kj_set_int(meta, "deletionGracePeriodSeconds", 0);
+  }
   kapi_rfc3339(now + grace, ts, sizeof ts);
   if (kj_set_str(meta, "deletionTimestamp", ts) < 0 ||
       kj_set_int(meta, "deletionGracePeriodSeconds", grace) < 0)
     return -ENOMEM;
-  if (kj_to_int(kj_get(meta, "generation"), &gen) == 0 && gen > 0)
+  if (!old && kj_to_int(kj_get(meta, "generation"), &gen) == 0 && gen > 0)
     return kj_set_int(meta, "generation", gen + 1);
   return 0;
+}
+
+static int has_string(const kj *arr, const char *s)
+{
+  size_t i;
+  for (i = 0; i < kj_len(arr); i++)
+    if (kj_str(kj_at(arr, i)) && !strcmp(kj_str(kj_at(arr, i)), s))
+      return 1;
+  return 0;
+}
+
+/*
+ * The garbage collector's finalizers (store.go
+ * deletionFinalizersForGarbageCollection): "orphan" and
+ * "foregroundDeletion" as orphanDependents, else propagationPolicy, else
+ * the object's own finalizers ask; every served type defaults to
+ * background (neither).  Other finalizers keep their place.
+ */
+static int gc_finalizers(kj *obj, const struct delete_opts *o)
+{
+  kj *meta = kj_get(obj, "metadata"), *old = kj_get(meta, "finalizers");
+  kj *list;
+  int orphan = 0, foreground = 0;
+  size_t i;
+
+  if (o->orphan >= 0) {
+    orphan = o->orphan;
+  } else if (o->policy) {
+    orphan = !strcmp(o->policy, "Orphan");
+    foreground = !strcmp(o->policy, "Foreground");
+  } else {
+    for (i = 0; i < kj_len(old); i++) {
+      const char *f = kj_str(kj_at(old, i));
+      if (f && (!strcmp(f, "orphan") || !strcmp(f, "foregroundDeletion"))) {
+        orphan = !strcmp(f, "orphan");
+        foreground = !orphan;
+        break;
+      }
+    }
+  }
+  if (orphan == has_string(old, "orphan") &&
+      foreground == has_string(old, "foregroundDeletion"))
+    return 0; /* the same set: no change */
+  if (!(list = kj_array()))
+    return -ENOMEM;
+  for (i = 0; i < kj_len(old); i++) {
+    const char *f = kj_str(kj_at(old, i));
+    if (f && (!strcmp(f, "orphan") || !strcmp(f, "foregroundDeletion")))
+      continue;
+    if (kj_append(list, kj_clone(kj_at(old, i))) < 0)
+      goto fail;
+  }
+  if ((orphan && kj_append(list, kj_string("orphan")) < 0) ||
+      (foreground && kj_append(list, kj_string("foregroundDeletion")) < 0))
+    goto fail;
+  if (!kj_len(list)) {
+    kj_free(list);
+    kj_remove(meta, "finalizers");
+    return 0;
+  }
+  return kj_set(meta, "finalizers", list);
+fail:
+  kj_free(list);
+  return -ENOMEM;
+}
+
+/* store.go finalizeDelete: the object itself for types that return it,
+ * else a Status naming what went (details.kind is the resource). */
+static void answer_deleted(kapi_server *srv, kapi_req *r, kapi_resource *res,
+                           const store_obj *o, const kj *obj,
+                           kapi_response *resp)
+{
+  const kj *meta = kj_get(obj, "metadata");
+  kj *st, *details;
+
+  if (REST_OPS_GET(res->ops, return_deleted_object)) {
+    if (o)
+      rest_answer_object(srv, r, res, 200, o, resp);
+    else
+      rest_answer_built(r, res, 200, obj, resp);
+    return;
+  }
+  st = kj_object();
+  details = kj_object();
+  if (!st || !details || kj_set_str(st, "kind", "Status") < 0 ||
+      kj_set_str(st, "apiVersion", "v1") < 0 ||
+      kj_set(st, "metadata", kj_object()) < 0 ||
+      kj_set_str(st, "status", "Success") < 0 ||
+      kj_set(st, "details", details) < 0) {
+    if (!kj_get(st, "details"))
+      kj_free(details);
+    kj_free(st);
+    return;
+  }
+  kj_set_str(details, "name", kj_get_str(meta, "name"));
+  if (*res->group)
+    kj_set_str(details, "group", res->group);
+  kj_set_str(details, "kind", res->ops->resource);
+  if (kj_get_str(meta, "uid"))
+    kj_set_str(details, "uid", kj_get_str(meta, "uid"));
+  kapi_response_json(resp, 200, st);
+  kj_free(st);
 }
 
 static int delete_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
@@ -969,23 +1162,28 @@ static int delete_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
     goto fail;
   if (grace < 0)
     grace = 0;
-  if (!keep && kj_len(kj_ptr(obj, "/metadata/finalizers")))
-    keep = 1, grace = 0;
-  else if (!keep && grace > 0)
-    keep = 1;
-  if (keep && kj_ptr(cur, "/metadata/deletionTimestamp") && grace > 0) {
-    /* Already terminating: nothing shorter asked, nothing to do. */
+  if (grace > 0 && kj_ptr(cur, "/metadata/deletionTimestamp")) {
+    /* Already terminating gracefully: nothing shorter asked, nothing to
+     * do, and finalizers can no longer change (errAlreadyDeleting). */
     store_obj *now = NULL;
-    if (kapi_store_get(srv->store, key, &now) == 0) {
-      rest_answer_object(srv, r, res, 200, now, resp);
-      store_obj_unref(now);
-    }
+    if (kapi_store_get(srv->store, key, &now) == 0)
+      answer_deleted(srv, r, res, now, cur, resp);
+    store_obj_unref(now);
     goto done;
   }
+  if (gc_finalizers(obj, o) < 0)
+    goto fail;
+  /* Finalizers keep the object; so does a grace period, which they do
+   * not shorten. */
+  if (!keep && (grace > 0 || kj_len(kj_ptr(obj, "/metadata/finalizers"))))
+    keep = 1;
   if (keep && mark_deleting(obj, r->now, grace) < 0)
     goto fail;
   if (r->dry_run) {
-    answer_dry_run(resp, 200, obj);
+    if (keep)
+      rest_answer_built(r, res, 200, obj, resp);
+    else
+      answer_deleted(srv, r, res, NULL, obj, resp);
     goto done;
   }
   c.expect_rv = cur_rv;
@@ -1002,7 +1200,10 @@ static int delete_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
     kapi_error_not_found(e, res->group, res->ops->resource, r->name);
     goto fail;
   }
-  rest_answer_object(srv, r, res, 200, out, resp);
+  if (!keep)
+    answer_deleted(srv, r, res, out, cur, resp);
+  else
+    rest_answer_object(srv, r, res, o->orphan == 0 ? 202 : 200, out, resp);
   store_obj_unref(out);
 done:
   kj_free(obj);

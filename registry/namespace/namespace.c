@@ -153,6 +153,36 @@ static int ns_before_delete(void *st, kapi_obj *ns, int64_t *grace,
   return 1;
 }
 
+/*
+ * ValidateNamespaceStatusUpdate: the phase follows the deletion
+ * timestamp (status writes cannot move a namespace in or out of
+ * Terminating by themselves).
+ */
+static int ns_validate_status_update(void *st, const kapi_obj *ns,
+                                     const kapi_obj *old, kapi_obj *errs)
+{
+  const char *phase = str_at(ns, "/status/phase");
+  int deleting = nonempty(str_at(ns, "/metadata/deletionTimestamp"));
+  char bad[160];
+
+  (void)st;
+  (void)old;
+  snprintf(bad, sizeof bad, "\"%s\"", phase ? phase : "");
+  if (!deleting && (!phase || strcmp(phase, "Active"))) {
+    api->field_error(errs, "status.Phase", "FieldValueInvalid", bad,
+                     "may only be in active status if it does not have a "
+                     "deletion timestamp.");
+    return 1;
+  }
+  if (deleting && (!phase || strcmp(phase, "Terminating"))) {
+    api->field_error(errs, "status.Phase", "FieldValueInvalid", bad,
+                     "may only be in terminating status if it has a "
+                     "deletion timestamp.");
+    return 1;
+  }
+  return 0;
+}
+
 static const kapi_column ns_columns[] = {
     {"Name", "string", "name",
      "Name must be unique within a namespace. Is required when creating "
@@ -238,6 +268,12 @@ static const kapi_resource_ops ns_ops = {
     .before_delete = ns_before_delete,
     .table_row = ns_table_row,
     .initial_objects = ns_initial_objects,
+    /* The host serves /finalize for namespaces (spec.finalizers) and
+     * removes a terminating namespace once both finalizer lists are
+     * empty. */
+    .subresources = KAPI_SUB_STATUS,
+    .return_deleted_object = 1,
+    .validate_status_update = ns_validate_status_update,
 };
 
 static int ns_init(kapi_plugin *self, const kapi_host_api *host,

@@ -416,6 +416,10 @@ static const kapi_resource_ops node_ops = {
     .prepare_for_update = node_prepare_for_update,
     .validate_update = node_validate_update,
     .table_row = node_table_row,
+    /* nodeStatusStrategy: spec stays (the host keeps it), the status is
+     * checked as ValidateNodeUpdate checks any node update. */
+    .subresources = KAPI_SUB_STATUS,
+    .validate_status_update = node_validate_update,
 };
 
 static int node_init(kapi_plugin *self, const kapi_host_api *host,

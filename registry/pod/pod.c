@@ -1574,6 +1574,60 @@ static int pod_before_delete(void *st, kapi_obj *pod, int64_t *grace,
 }
 
 /* ------------------------------------------------------------------ */
+/* Strategy: the status subresource (podStatusStrategy)                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The host keeps spec and the system fields of metadata.  Owner
+ * references stay as stored too (old kubelets corrupted them through
+ * this endpoint), and a status without a QoS class gets the fixed one
+ * back.
+ */
+static void pod_prepare_for_status_update(void *st, kapi_obj *pod,
+                                          const kapi_obj *old)
+{
+  (void)st;
+  copy_value(pod, old, "/metadata/ownerReferences");
+  if (is_unset(pod, "/status/qosClass") && !is_unset(old, "/status/qosClass"))
+    copy_value(pod, old, "/status/qosClass");
+}
+
+/* ValidatePodStatusUpdate, for the checks kept here: names in the
+ * status are names of nodes and of the pod's containers. */
+static int pod_validate_status_update(void *st, const kapi_obj *pod,
+                                      const kapi_obj *old, kapi_obj *errs)
+{
+  static const char *const lists[] = {"containerStatuses",
+                                      "initContainerStatuses"};
+  vctx v = {pod, errs, 0};
+  loc root, status, f, list, item, name;
+  size_t i, k, n;
+  int64_t restarts;
+
+  (void)st;
+  (void)old;
+  loc_root(&root);
+  loc_child(&status, &root, "status");
+  loc_child(&f, &status, "nominatedNodeName");
+  check_dns_subdomain(&v, &f);
+  for (k = 0; k < 2; k++) {
+    loc_child(&list, &status, lists[k]);
+    n = len_at(pod, list.ptr);
+    for (i = 0; i < n; i++) {
+      loc_index(&item, &list, i);
+      loc_child(&name, &item, "name");
+      if (is_unset(pod, name.ptr))
+        err_required(&v, &name, NULL);
+      loc_child(&f, &item, "restartCount");
+      if (int_at(pod, f.ptr, &restarts) == 0 && restarts < 0)
+        err_int(&v, &f, "FieldValueInvalid", restarts,
+                "must be greater than or equal to 0");
+    }
+  }
+  return v.n;
+}
+
+/* ------------------------------------------------------------------ */
 /* Table (printPod)                                                    */
 /* ------------------------------------------------------------------ */
 
@@ -2132,6 +2186,10 @@ static const kapi_resource_ops pod_ops = {
     .validate_update = pod_validate_update,
     .before_delete = pod_before_delete,
     .table_row = pod_table_row,
+    .subresources = KAPI_SUB_STATUS | KAPI_SUB_BINDING,
+    .return_deleted_object = 1,
+    .prepare_for_status_update = pod_prepare_for_status_update,
+    .validate_status_update = pod_validate_status_update,
 };
 
 static int pod_init(kapi_plugin *self, const kapi_host_api *host,

@@ -18,7 +18,10 @@ SERVER_PID=
 PASSED=0
 FAILED=0
 
+CLUSTER_PIDS=
+
 cleanup() {
+  stop_cluster
   stop_server
   jobs -p | xargs -r kill 2>/dev/null
   rm -rf "$T"
@@ -67,6 +70,34 @@ stop_server() {
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=
   fi
+}
+
+# start_cluster: the controller-manager, the scheduler and one kubelet
+# (process runtime, node "node-1") against $SERVER.
+start_cluster() {
+  local d
+  for d in controllers sched-plugins runtime; do mkdir -p "$T/plugins-$d"; done
+  install -m 644 "$KAPI_BUILDDIR"/plugins/controllers/*/.libs/*.so "$T/plugins-controllers/"
+  install -m 644 "$KAPI_BUILDDIR"/sched-plugins/*/.libs/*.so "$T/plugins-sched-plugins/"
+  install -m 644 "$KAPI_BUILDDIR"/plugins/runtime/*/.libs/*.so "$T/plugins-runtime/"
+  chmod 755 "$T"/plugins-*
+  "$KAPI_BUILDDIR/kapi-controller-manager" --master "$SERVER" \
+    --plugin-dir "$T/plugins-controllers" 2>>"$T/controller-manager.log" &
+  CLUSTER_PIDS="$CLUSTER_PIDS $!"
+  "$KAPI_BUILDDIR/kapi-scheduler" --master "$SERVER" \
+    --plugin-dir "$T/plugins-sched-plugins" 2>>"$T/scheduler.log" &
+  CLUSTER_PIDS="$CLUSTER_PIDS $!"
+  "$KAPI_BUILDDIR/kapi-kubelet" --master "$SERVER" --hostname-override node-1 \
+    --runtime process --plugin-dir "$T/plugins-runtime" \
+    --root-dir "$T/kubelet" 2>>"$T/kubelet.log" &
+  CLUSTER_PIDS="$CLUSTER_PIDS $!"
+}
+
+stop_cluster() {
+  local p
+  for p in $CLUSTER_PIDS; do kill "$p" 2>/dev/null; done
+  for p in $CLUSTER_PIDS; do wait "$p" 2>/dev/null; done
+  CLUSTER_PIDS=
 }
 
 kill9_server() {
@@ -121,6 +152,12 @@ expect_fail() {
 }
 
 finish() {
+  local f
+  if [ "$FAILED" -gt 0 ]; then # the daemons' last words help more than rc
+    for f in "$T"/*.log; do
+      [ -f "$f" ] && { echo "==> $f"; tail -n 40 "$f"; }
+    done
+  fi
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }

@@ -395,6 +395,36 @@ static void test_lifecycle_terminating(void **state)
   kapi_error_clear(&e);
 }
 
+/* /status and /finalize: the host serves them; DELETE answers the
+ * namespace; the phase must agree with the deletion timestamp. */
+static void test_status_subresource(void **state)
+{
+  const kapi_resource_ops *o = ns_ops(*state);
+  kj *ns = parse("{\"metadata\":{\"name\":\"t\"}}"), *errs = kj_array();
+
+  assert_int_equal(o->subresources, KAPI_SUB_STATUS);
+  assert_int_equal(o->return_deleted_object, 1);
+  o->prepare_for_create(NULL, ns);
+  assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 0);
+  kj_set_ptr(ns, "/status/phase", kj_string("Terminating"));
+  assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 1);
+  assert_string_equal(json_at(errs, "/0"),
+                      "{\"field\":\"status.Phase\",\"type\":"
+                      "\"FieldValueInvalid\",\"badValue\":\"Terminating\","
+                      "\"detail\":\"may only be in active status if it does "
+                      "not have a deletion timestamp.\"}");
+  kj_set_ptr(ns, "/metadata/deletionTimestamp",
+             kj_string("2025-01-01T00:00:00Z"));
+  assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 0);
+  kj_set_ptr(ns, "/status/phase", kj_string("Active"));
+  assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 1);
+  assert_string_equal(json_at(errs, "/1/detail"),
+                      "\"may only be in terminating status if it has a "
+                      "deletion timestamp.\"");
+  kj_free(errs);
+  kj_free(ns);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -410,6 +440,8 @@ int main(void)
                                       setup_namespace, teardown),
       cmocka_unit_test_setup_teardown(test_table_row, setup_namespace,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_status_subresource,
+                                      setup_namespace, teardown),
       cmocka_unit_test_setup_teardown(test_lifecycle_registration,
                                       setup_lifecycle, teardown),
       cmocka_unit_test_setup_teardown(test_lifecycle_allows, setup_lifecycle,

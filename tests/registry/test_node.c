@@ -295,6 +295,29 @@ static void test_update_keeps_status(void **state)
   kj_free(old_bare);
 }
 
+/* /status: the host serves it; a status write is checked like any node
+ * update (the host has restored the spec by then). */
+static void test_status_subresource(void **state)
+{
+  fixture *f = *state;
+  const char *old = "{\"spec\":{\"providerID\":\"kapi://n\"}}";
+  kj *errs = kj_array();
+  kj *node = parse("{\"spec\":{\"providerID\":\"other://n\"},"
+                   "\"status\":{\"phase\":\"Running\"}}");
+  kj *prev = parse(old);
+
+  assert_int_equal(f->ops->subresources, KAPI_SUB_STATUS);
+  assert_int_equal(f->ops->return_deleted_object, 0);
+  assert_int_equal(f->ops->track_generation, 0);
+  assert_null(f->ops->prepare_for_status_update);
+  assert_non_null(f->ops->validate_status_update);
+  assert_int_equal(f->ops->validate_status_update(NULL, node, prev, errs), 1);
+  assert_string_equal(json_at(errs, "/0/field"), "\"spec.providerID\"");
+  kj_free(errs);
+  kj_free(node);
+  kj_free(prev);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -305,6 +328,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_validate_taints, setup, teardown),
       cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(test_update_keeps_status, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_status_subresource, setup,
                                       teardown),
   };
 

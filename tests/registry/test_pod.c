@@ -851,6 +851,42 @@ static void test_table_init_and_terminating(void **state)
       "\"<none>\"]");
 }
 
+/* ---- the status subresource ------------------------------------------- */
+
+static void test_status_subresource(void **state)
+{
+  fixture *f = *state;
+  kj *old = created(f, "{\"metadata\":{\"name\":\"p\",\"ownerReferences\":"
+                       "[{\"kind\":\"ReplicaSet\",\"name\":\"rs\"}]},"
+                       "\"spec\":{\"containers\":[" WEB "]}}");
+  kj *pod = kj_clone(old), *errs = kj_array();
+
+  assert_int_equal(f->ops->subresources, KAPI_SUB_STATUS | KAPI_SUB_BINDING);
+  assert_int_equal(f->ops->return_deleted_object, 1);
+  /* Owner references stay; a status without QoS class gets it back. */
+  kj_remove(kj_get(pod, "metadata"), "ownerReferences");
+  kj_set(pod, "status", parse("{\"phase\":\"Running\"}"));
+  f->ops->prepare_for_status_update(f->st, pod, old);
+  assert_string_equal(json_at(pod, "/metadata/ownerReferences/0/name"),
+                      "\"rs\"");
+  assert_string_equal(json_at(pod, "/status"),
+                      "{\"phase\":\"Running\",\"qosClass\":\"BestEffort\"}");
+  assert_int_equal(f->ops->validate_status_update(f->st, pod, old, errs), 0);
+  kj_set(pod, "status",
+         parse("{\"nominatedNodeName\":\"Bad_Node\",\"containerStatuses\":"
+               "[{\"restartCount\":-1}]}"));
+  assert_int_equal(f->ops->validate_status_update(f->st, pod, old, errs), 3);
+  assert_string_equal(json_at(errs, "/0/field"),
+                      "\"status.nominatedNodeName\"");
+  assert_string_equal(json_at(errs, "/1/field"),
+                      "\"status.containerStatuses[0].name\"");
+  assert_string_equal(json_at(errs, "/2/field"),
+                      "\"status.containerStatuses[0].restartCount\"");
+  kj_free(errs);
+  kj_free(pod);
+  kj_free(old);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -887,6 +923,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_table_container_reasons, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_table_init_and_terminating, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_status_subresource, setup,
                                       teardown),
   };
 
