@@ -1,11 +1,11 @@
 /*
- * yaml.h - YAML (libyaml) to the JSON document model: kubeconfigs,
+ * kyaml.h - YAML (libyaml) to the JSON document model: kubeconfigs,
  * KubeSchedulerConfiguration, manifests.  Plain scalars are typed as
  * YAML 1.1 core schema does for Kubernetes (true/false, null/~, ints,
  * floats; quoted scalars are strings); anchors and aliases are expanded.
  */
-#ifndef KAPI_YAML_H
-#define KAPI_YAML_H
+#ifndef KAPI_KYAML_H
+#define KAPI_KYAML_H
 
 #include <stddef.h>
 
