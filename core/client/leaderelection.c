@@ -60,12 +60,18 @@ static void micro_time(char *buf, size_t len)
   snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000);
 }
 
+/* *stop is set by another thread: read it atomically. */
+static int stopped(volatile int *stop)
+{
+  return __atomic_load_n(stop, __ATOMIC_ACQUIRE);
+}
+
 /* Sleeps `s` seconds, waking early on *stop.  Returns 1 if stopped. */
 static int sleep_s(double s, volatile int *stop)
 {
   double end = mono_now() + s;
 
-  while (!*stop) {
+  while (!stopped(stop)) {
     double left = end - mono_now();
     struct timespec ts;
     if (left <= 0)
@@ -255,7 +261,7 @@ static int renew_loop(elector *e, volatile int *stop)
     if (sleep_s(e->retry_s, stop))
       return 0;
     deadline = mono_now() + e->renew_s;
-    while (!*stop) {
+    while (!stopped(stop)) {
       if (try_acquire_or_renew(e)) {
         ok = 1;
         break;
@@ -265,7 +271,7 @@ static int renew_loop(elector *e, volatile int *stop)
       if (sleep_s(e->retry_s, stop))
         return 0;
     }
-    if (*stop)
+    if (stopped(stop))
       return 0;
     if (!ok) {
       LOG_INFO("failed to renew lease %s/%s: timed out waiting for the "
@@ -295,9 +301,9 @@ int kapi_leader_run(kapi_client *c, const kapi_leader_config *cfg,
   e.seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&e;
 
   LOG_INFO("attempting to acquire leader lease %s/%s...", cfg->ns, cfg->name);
-  while (!*stop && !try_acquire_or_renew(&e))
+  while (!stopped(stop) && !try_acquire_or_renew(&e))
     sleep_s(jittered(&e, e.retry_s), stop);
-  if (*stop) {
+  if (stopped(stop)) {
     r = 0;
     goto out;
   }
