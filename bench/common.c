@@ -327,6 +327,52 @@ int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st)
   return rc;
 }
 
+/* ---- a measurement ----------------------------------------------------------- */
+
+int bench_run_measured(bench_pool *p, const bench_phase *timed, long warmup,
+                       const char *what, const char *label, int connections)
+{
+  bench_phase ph = *timed;
+  bench_stats st = { 0 };
+  int rc;
+
+  if (warmup > 0) {
+    bench_phase w = { .prepare = timed->prepare, .arg = timed->arg,
+                      .requests = warmup,
+                      .expect_status = timed->expect_status };
+    if (bench_pool_run(p, &w, &st) < 0) {
+      bench_stats_free(&st);
+      return -1;
+    }
+    if (st.errors)
+      fprintf(stderr, "warmup: %ld of %ld %s failed\n", st.errors, warmup,
+              what);
+    bench_stats_free(&st);
+  }
+  ph.record = 1;
+  rc = bench_pool_run(p, &ph, &st);
+  if (rc == 0) {
+    bench_stats_print(&st, label, connections);
+    rc = st.errors ? 1 : 0;
+  }
+  bench_stats_free(&st);
+  return rc;
+}
+
+int bench_with_curl(int (*run)(const void *opts), const void *opts)
+{
+  CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc;
+
+  if (cc != CURLE_OK) {
+    fprintf(stderr, "curl_global_init: %s\n", curl_easy_strerror(cc));
+    return 1;
+  }
+  rc = run(opts);
+  curl_global_cleanup();
+  return rc;
+}
+
 /* ---- statistics ------------------------------------------------------------ */
 
 static int cmp_double(const void *a, const void *b)
@@ -499,4 +545,25 @@ int bench_parse_seconds(const char *opt, const char *s, double *ret)
   }
   *ret = v;
   return 0;
+}
+
+int bench_load_opt(bench_load_opts *o, int c, const char *arg,
+                   long max_requests)
+{
+  switch (c) {
+  case 's':
+    o->server = arg;
+    return 1;
+  case 'c':
+    return bench_parse_long("--connections", arg, 1, 4096,
+                            &o->connections) < 0 ? -1 : 1;
+  case 'n':
+    return bench_parse_long("--requests", arg, 1, max_requests,
+                            &o->requests) < 0 ? -1 : 1;
+  case 'w':
+    return bench_parse_long("--warmup", arg, 0, max_requests,
+                            &o->warmup) < 0 ? -1 : 1;
+  default:
+    return 0;
+  }
 }

@@ -71,6 +71,19 @@ void bench_pool_free(bench_pool *p);
  * driven at all (a request error is not a failure here). */
 int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st);
 
+/* What every HTTP benchmark measures: `warmup` untimed requests of
+ * `timed` (seqs from 0; an error count for them goes to stderr, naming
+ * the requests `what`, e.g. "creates"), then `timed` itself, recorded and
+ * printed as `label` (see bench_stats_print).  Returns 0 when every timed
+ * request succeeded, 1 when some failed, -1 when the load could not be
+ * driven at all. */
+int bench_run_measured(bench_pool *p, const bench_phase *timed, long warmup,
+                       const char *what, const char *label, int connections);
+
+/* Runs run(opts) between curl_global_init() and curl_global_cleanup();
+ * returns what it returns, or 1 when libcurl cannot start. */
+int bench_with_curl(int (*run)(const void *opts), const void *opts);
+
 /* Prints `<prefix>_throughput`, `_p50`, `_p99`, `_errors` lines. */
 void bench_stats_print(bench_stats *st, const char *prefix, int connections);
 void bench_stats_free(bench_stats *st);
@@ -90,6 +103,28 @@ char *bench_url(const char *server, const char *path);
 
 /* A name prefix unique to this process run, e.g. "kb-65a1f0c2-1234". */
 void bench_unique_prefix(char *buf, size_t size);
+
+/* The options every load generator takes. */
+typedef struct bench_load_opts {
+  const char *server; /* --server URL */
+  long connections;   /* --connections N */
+  long requests;      /* --requests N: requests to time */
+  long warmup;        /* --warmup N: untimed requests first */
+} bench_load_opts;
+
+/* Their getopt_long entries, with the values bench_load_opt takes. */
+#define BENCH_LOAD_LONGOPTS                          \
+  { "server", required_argument, NULL, 's' },        \
+  { "connections", required_argument, NULL, 'c' },   \
+  { "requests", required_argument, NULL, 'n' },      \
+  { "warmup", required_argument, NULL, 'w' }
+
+/* Takes getopt_long's `c` (with argument `arg`, borrowed) if it is one of
+ * those options: returns 1 when it was, 0 when it is not, -1 (said on
+ * stderr) for a bad value.  --requests and --warmup go up to
+ * max_requests. */
+int bench_load_opt(bench_load_opts *o, int c, const char *arg,
+                   long max_requests);
 
 /* Parses a decimal option value in [min, max]; prints why not and
  * returns -1 on error. */

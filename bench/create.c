@@ -20,10 +20,9 @@
 #include "common.h"
 
 typedef struct create_opts {
-  const char *server;
+  bench_load_opts load;
   const char *kind;
   const char *prefix;
-  long connections, requests, warmup;
 } create_opts;
 
 typedef struct create_ctx {
@@ -57,36 +56,22 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, create_opts *o)
 {
   static const struct option longopts[] = {
-    { "server", required_argument, NULL, 's' },
-    { "connections", required_argument, NULL, 'c' },
-    { "requests", required_argument, NULL, 'n' },
-    { "warmup", required_argument, NULL, 'w' },
+    BENCH_LOAD_LONGOPTS,
     { "kind", required_argument, NULL, 'k' },
     { "name-prefix", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  int c;
+  int c, r;
 
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if ((r = bench_load_opt(&o->load, c, optarg, 100000000L)) < 0)
+      return -1;
+    if (r)
+      continue;
     switch (c) {
-    case 's': o->server = optarg; break;
     case 'k': o->kind = optarg; break;
     case 'p': o->prefix = optarg; break;
-    case 'c':
-      if (bench_parse_long("--connections", optarg, 1, 4096,
-                           &o->connections) < 0)
-        return -1;
-      break;
-    case 'n':
-      if (bench_parse_long("--requests", optarg, 1, 100000000L,
-                           &o->requests) < 0)
-        return -1;
-      break;
-    case 'w':
-      if (bench_parse_long("--warmup", optarg, 0, 100000000L, &o->warmup) < 0)
-        return -1;
-      break;
     case 'h': usage(stdout); exit(0);
     default: return -1;
     }
@@ -123,13 +108,13 @@ static int prepare_create(bench_req *req, long seq, void *arg)
   return bench_req_post(req, c->url);
 }
 
-static int run(const create_opts *o)
+static int run(const void *arg)
 {
+  const create_opts *o = arg;
   char unique[64], label[64];
   create_ctx ctx = { .prefix = o->prefix, .is_pod = !strcmp(o->kind, "pod") };
   bench_phase ph = { .prepare = prepare_create, .arg = &ctx,
                      .expect_status = 201 };
-  bench_stats st = { 0 };
   bench_pool *pool = NULL;
   int rc = 1;
 
@@ -137,31 +122,19 @@ static int run(const create_opts *o)
     bench_unique_prefix(unique, sizeof unique);
     ctx.prefix = unique;
   }
-  ctx.url = bench_url(o->server, ctx.is_pod
+  ctx.url = bench_url(o->load.server, ctx.is_pod
                                       ? "/api/v1/namespaces/default/pods"
                                       : "/api/v1/namespaces");
-  pool = bench_pool_new((int)o->connections);
+  pool = bench_pool_new((int)o->load.connections);
   if (!ctx.url || !pool)
     goto out;
-  if (o->warmup > 0) {
-    ph.requests = o->warmup;
-    if (bench_pool_run(pool, &ph, &st) < 0)
-      goto out;
-    if (st.errors)
-      fprintf(stderr, "warmup: %ld of %ld creates failed\n", st.errors,
-              o->warmup);
-    bench_stats_free(&st);
-  }
-  ph.first_seq = o->warmup;
-  ph.requests = o->requests;
-  ph.record = 1;
-  if (bench_pool_run(pool, &ph, &st) < 0)
-    goto out;
-  snprintf(label, sizeof label, "create_%s_c%ld", o->kind, o->connections);
-  bench_stats_print(&st, label, (int)o->connections);
-  rc = st.errors ? 1 : 0;
+  /* The timed creates follow the warmup's names. */
+  ph.first_seq = o->load.warmup;
+  ph.requests = o->load.requests;
+  snprintf(label, sizeof label, "create_%s_c%ld", o->kind, o->load.connections);
+  rc = bench_run_measured(pool, &ph, o->load.warmup, "creates", label,
+                          (int)o->load.connections) != 0;
 out:
-  bench_stats_free(&st);
   bench_pool_free(pool);
   free(ctx.url);
   return rc;
@@ -169,21 +142,13 @@ out:
 
 int main(int argc, char **argv)
 {
-  create_opts o = { .server = "http://127.0.0.1:8080", .kind = "pod",
-                    .connections = 16, .requests = 20000 };
-  CURLcode cc;
-  int rc;
+  create_opts o = { .load = { .server = "http://127.0.0.1:8080",
+                             .connections = 16, .requests = 20000 },
+                    .kind = "pod" };
 
   if (parse_args(argc, argv, &o) < 0) {
     usage(stderr);
     return 2;
   }
-  cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (cc != CURLE_OK) {
-    fprintf(stderr, "curl_global_init: %s\n", curl_easy_strerror(cc));
-    return 1;
-  }
-  rc = run(&o);
-  curl_global_cleanup();
-  return rc;
+  return bench_with_curl(run, &o);
 }

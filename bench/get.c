@@ -19,9 +19,8 @@
 #include "common.h"
 
 typedef struct get_opts {
-  const char *server;
+  bench_load_opts load;
   const char *path;
-  long connections, requests, warmup;
   double duration;
 } get_opts;
 
@@ -57,38 +56,23 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, get_opts *o)
 {
   static const struct option longopts[] = {
-    { "server", required_argument, NULL, 's' },
-    { "connections", required_argument, NULL, 'c' },
+    BENCH_LOAD_LONGOPTS,
     { "duration", required_argument, NULL, 'd' },
-    { "requests", required_argument, NULL, 'n' },
-    { "warmup", required_argument, NULL, 'w' },
     { "path", required_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  int c;
+  int c, r;
 
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if ((r = bench_load_opt(&o->load, c, optarg, 1000000000L)) < 0)
+      return -1;
+    if (r)
+      continue;
     switch (c) {
-    case 's': o->server = optarg; break;
     case 'p': o->path = optarg; break;
     case 'd':
       if (bench_parse_seconds("--duration", optarg, &o->duration) < 0)
-        return -1;
-      break;
-    case 'c':
-      if (bench_parse_long("--connections", optarg, 1, 4096,
-                           &o->connections) < 0)
-        return -1;
-      break;
-    case 'n':
-      if (bench_parse_long("--requests", optarg, 1, 1000000000L,
-                           &o->requests) < 0)
-        return -1;
-      break;
-    case 'w':
-      if (bench_parse_long("--warmup", optarg, 0, 1000000000L,
-                           &o->warmup) < 0)
         return -1;
       break;
     case 'h': usage(stdout); exit(0);
@@ -103,7 +87,7 @@ static int parse_args(int argc, char **argv, get_opts *o)
     fprintf(stderr, "--path must start with '/'\n");
     return -1;
   }
-  if (!o->requests && !o->duration)
+  if (!o->load.requests && !o->duration)
     o->duration = 5;
   return 0;
 }
@@ -152,7 +136,7 @@ static int create_target(bench_pool *pool, const get_opts *o, get_target *t)
 
   bench_unique_prefix(prefix, sizeof prefix);
   snprintf(t->name, sizeof t->name, "%s-get", prefix);
-  t->url = bench_url(o->server, "/api/v1/namespaces/default/pods");
+  t->url = bench_url(o->load.server, "/api/v1/namespaces/default/pods");
   if (!t->url || request_once(pool, prepare_create, t, 201) < 0) {
     fprintf(stderr, "cannot create the pod to read\n");
     free(t->url);
@@ -161,49 +145,36 @@ static int create_target(bench_pool *pool, const get_opts *o, get_target *t)
   }
   free(t->url);
   snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", t->name);
-  t->url = bench_url(o->server, path);
+  t->url = bench_url(o->load.server, path);
   return t->url ? 0 : -1;
 }
 
-static int run(const get_opts *o)
+static int run(const void *arg)
 {
+  const get_opts *o = arg;
   get_target t = { 0 };
   bench_phase ph = { .prepare = prepare_get, .arg = &t, .expect_status = 200 };
-  bench_stats st = { 0 };
-  bench_pool *pool = bench_pool_new((int)o->connections);
+  bench_pool *pool = bench_pool_new((int)o->load.connections);
   char label[64];
   int rc = 1, created = 0;
 
   if (!pool)
     return 1;
   if (o->path)
-    t.url = bench_url(o->server, o->path);
+    t.url = bench_url(o->load.server, o->path);
   else if (create_target(pool, o, &t) == 0)
     created = 1;
   if (!t.url)
     goto out;
-  if (o->warmup > 0) {
-    ph.requests = o->warmup;
-    if (bench_pool_run(pool, &ph, &st) < 0)
-      goto out;
-    if (st.errors)
-      fprintf(stderr, "warmup: %ld of %ld GETs failed\n", st.errors,
-              o->warmup);
-    bench_stats_free(&st);
-  }
-  ph.requests = o->requests;
-  ph.duration = o->requests ? 0 : o->duration;
-  ph.record = 1;
-  if (bench_pool_run(pool, &ph, &st) < 0)
-    goto out;
-  snprintf(label, sizeof label, "get_c%ld", o->connections);
-  bench_stats_print(&st, label, (int)o->connections);
-  rc = st.errors ? 1 : 0;
+  ph.requests = o->load.requests;
+  ph.duration = o->load.requests ? 0 : o->duration;
+  snprintf(label, sizeof label, "get_c%ld", o->load.connections);
+  rc = bench_run_measured(pool, &ph, o->load.warmup, "GETs", label,
+                          (int)o->load.connections) != 0;
 out:
   /* Leave the server as we found it. */
   if (created && request_once(pool, prepare_delete, &t, 200) < 0)
     fprintf(stderr, "could not delete pod %s\n", t.name);
-  bench_stats_free(&st);
   bench_pool_free(pool);
   free(t.url);
   return rc;
@@ -211,21 +182,12 @@ out:
 
 int main(int argc, char **argv)
 {
-  get_opts o = { .server = "http://127.0.0.1:8080", .connections = 16,
-                 .warmup = 1000 };
-  CURLcode cc;
-  int rc;
+  get_opts o = { .load = { .server = "http://127.0.0.1:8080",
+                          .connections = 16, .warmup = 1000 } };
 
   if (parse_args(argc, argv, &o) < 0) {
     usage(stderr);
     return 2;
   }
-  cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (cc != CURLE_OK) {
-    fprintf(stderr, "curl_global_init: %s\n", curl_easy_strerror(cc));
-    return 1;
-  }
-  rc = run(&o);
-  curl_global_cleanup();
-  return rc;
+  return bench_with_curl(run, &o);
 }

@@ -7,16 +7,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "client.h"
+#include "daemon.h"
 #include "framework.h"
 #include "leaderelection.h"
 #include "log.h"
@@ -26,15 +24,11 @@
 #include "schedule_one.h"
 #include "kyaml.h"
 
-#define MAX_DIRS 32
 #define DEFAULT_PLUGIN_DIR KAPI_PLUGINDIR "/sched-plugins"
 
 struct options {
-  const char *kubeconfig;
-  const char *master;
+  kapi_daemon_flags f; /* --kubeconfig, --master, --plugin-dir */
   const char *config_file;
-  const char *plugin_dirs[MAX_DIRS];
-  int n_plugin_dirs;
   int no_default_plugins;
   int leader_elect; /* -1 = as the configuration says */
 };
@@ -80,39 +74,33 @@ static int parse_bool(const char *s, int *ret)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-  enum { O_KUBECONFIG = 256, O_MASTER, O_CONFIG, O_PDIR, O_NODEF, O_LEADER };
+  enum { O_CONFIG = KAPI_DAEMON_O_END, O_NODEF, O_LEADER };
   static const struct option longopts[] = {
-      {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
-      {"master", required_argument, NULL, O_MASTER},
+      {"kubeconfig", required_argument, NULL, KAPI_DAEMON_O_KUBECONFIG},
+      {"master", required_argument, NULL, KAPI_DAEMON_O_MASTER},
       {"config", required_argument, NULL, O_CONFIG},
-      {"plugin-dir", required_argument, NULL, O_PDIR},
+      {"plugin-dir", required_argument, NULL, KAPI_DAEMON_O_PLUGIN_DIR},
       {"no-default-plugins", no_argument, NULL, O_NODEF},
       {"leader-elect", optional_argument, NULL, O_LEADER},
       {"v", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  int c;
+  int c, r;
 
   memset(o, 0, sizeof *o);
   o->leader_elect = -1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
+    if ((r = kapi_daemon_flag(&o->f, c, optarg)) < 0)
+      return -1;
+    if (r)
+      continue;
     switch (c) {
-    case O_KUBECONFIG: o->kubeconfig = optarg; break;
-    case O_MASTER: o->master = optarg; break;
     case O_CONFIG: o->config_file = optarg; break;
-    case O_PDIR:
-      if (o->n_plugin_dirs == MAX_DIRS) {
-        fprintf(stderr, "too many --plugin-dir\n");
-        return -1;
-      }
-      o->plugin_dirs[o->n_plugin_dirs++] = optarg;
-      break;
     case O_NODEF: o->no_default_plugins = 1; break;
     case O_LEADER:
       if (parse_bool(optarg, &o->leader_elect) < 0)
         return -1;
       break;
-    case 'v': kapi_log_verbosity = atoi(optarg + (*optarg == '=')); break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }
@@ -138,8 +126,8 @@ static int load_dirs(kapi_plugins *ps, const struct options *o)
 {
   char err[1024], path[4096];
 
-  for (int i = -1; i < o->n_plugin_dirs; i++) {
-    const char *dir = i < 0 ? DEFAULT_PLUGIN_DIR : o->plugin_dirs[i];
+  for (int i = -1; i < o->f.n_plugin_dirs; i++) {
+    const char *dir = i < 0 ? DEFAULT_PLUGIN_DIR : o->f.plugin_dirs[i];
     if (i < 0 && (o->no_default_plugins || !is_dir(dir)))
       continue;
     if (kapi_plugins_load_dir(ps, dir, err, sizeof err) < 0) {
@@ -297,113 +285,31 @@ static int build_profiles(const kapi_sched_config *cfg,
 /* ---- running ----------------------------------------------------------- */
 
 typedef struct runner {
-  kapi_client *client;
+  kapi_daemon d; /* d.client, d.stop */
   kapi_scheduler *sched;
-  volatile int stop;
-  const char *fatal;
-  pthread_mutex_t mu;
-  pthread_t starter;
-  int starter_running;
 } runner;
 
-/* Wakes the main thread (which alone takes signals) to exit 1. */
-static void die_soon(runner *r, const char *why)
-{
-  pthread_mutex_lock(&r->mu);
-  if (!r->fatal)
-    r->fatal = why;
-  pthread_mutex_unlock(&r->mu);
-  kill(getpid(), SIGUSR1);
-}
-
-static void *start_scheduling(void *arg)
+static void start_scheduling(void *arg)
 {
   runner *r = arg;
 
   if (kapi_scheduler_start(r->sched, -1) < 0)
-    die_soon(r, "cannot start scheduling");
-  return NULL;
-}
-
-/* Called when leading: starting waits for caches, so on a thread. */
-static void on_started_leading(void *arg)
-{
-  runner *r = arg;
-
-  pthread_mutex_lock(&r->mu);
-  if (!r->starter_running &&
-      pthread_create(&r->starter, NULL, start_scheduling, r) == 0)
-    r->starter_running = 1;
-  pthread_mutex_unlock(&r->mu);
-}
-
-static void on_stopped_leading(void *arg)
-{
-  runner *r = arg;
-
-  if (!r->stop)
-    die_soon(r, "leaderelection lost");
-}
-
-typedef struct elector {
-  runner *r;
-  kapi_leader_config cfg;
-  char identity[256];
-  pthread_t th;
-  int rc;
-} elector;
-
-static void *elector_main(void *arg)
-{
-  elector *el = arg;
-
-  el->rc = kapi_leader_run(el->r->client, &el->cfg, &el->r->stop);
-  if (el->rc < 0 && !el->r->stop)
-    die_soon(el->r, el->rc == -ECONNABORTED ? "leaderelection lost"
-                                            : "leader election failed");
-  return NULL;
-}
-
-/* "<hostname>_<uuid>", as upstream's identity. */
-static void make_identity(char *out, size_t len)
-{
-  unsigned char b[16];
-  char host[128] = "localhost";
-  FILE *f = fopen("/dev/urandom", "rb");
-  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
-
-  if (f)
-    fclose(f);
-  for (; got < sizeof b; got++)
-    b[got] = (unsigned char)rand();
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  gethostname(host, sizeof host - 1);
-  snprintf(out, len,
-           "%s_%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-           "%02x%02x%02x%02x%02x%02x",
-           host, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-           b[10], b[11], b[12], b[13], b[14], b[15]);
+    kapi_daemon_fail(&r->d, "cannot start scheduling");
 }
 
 int main(int argc, char **argv)
 {
   struct options o;
   kapi_sched_config cfg = {0};
-  kapi_client_config cc = {0};
   kapi_plugins *ps = NULL;
   kapi_sched_registry reg = {0};
   kapi_framework **fws = NULL;
   kapi_scheduler_config sc = {0};
+  kapi_leader_config lease = {0};
   runner r;
-  elector el;
-  sigset_t sigs;
-  char err[1024];
-  int sig, rc = 1, el_running = 0;
+  int rc = 1;
 
   memset(&r, 0, sizeof r);
-  memset(&el, 0, sizeof el);
-  pthread_mutex_init(&r.mu, NULL);
   if (parse_options(argc, argv, &o) < 0)
     return 2;
   if (read_config(&o, &cfg) < 0)
@@ -411,34 +317,22 @@ int main(int argc, char **argv)
   if (o.leader_elect >= 0)
     cfg.leader_elect = o.leader_elect;
 
-  /* Signals are taken by this thread alone: blocked before any other
-   * thread starts, so every thread inherits the mask. */
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  cc.kubeconfig = o.kubeconfig ? o.kubeconfig : cfg.kubeconfig;
-  cc.server = o.master;
-  cc.qps = cfg.qps;
-  cc.burst = cfg.burst;
-  cc.user_agent = "kapi-scheduler/" PACKAGE_VERSION;
-  if (kapi_client_new(&cc, &r.client, err, sizeof err) < 0) {
-    LOG_ERROR("cannot build the client: %s", err);
+  kapi_daemon_init(&r.d);
+  if (kapi_daemon_client(&r.d,
+                         o.f.kubeconfig ? o.f.kubeconfig : cfg.kubeconfig,
+                         o.f.master, cfg.qps, cfg.burst,
+                         "kapi-scheduler/" PACKAGE_VERSION) < 0)
     goto out;
-  }
   /* Before loading: plugins may use the host API from init. */
   kapi_fw_install_host();
-  kapi_sched_api_install(r.client);
+  kapi_sched_api_install(r.d.client);
   ps = load_plugins(&o, &cfg);
   if (!ps || kapi_sched_registry_build(&reg, ps) < 0)
     goto out;
   fws = calloc(cfg.n_profiles, sizeof *fws);
   if (!fws || build_profiles(&cfg, &reg, fws) < 0)
     goto out;
-  sc.client = r.client;
+  sc.client = r.d.client;
   sc.profiles = fws;
   sc.n_profiles = cfg.n_profiles;
   sc.initial_backoff_s = cfg.pod_initial_backoff_s;
@@ -450,45 +344,23 @@ int main(int argc, char **argv)
     goto out;
   }
   LOG_INFO("Starting kapi-scheduler: server %s, %zu profile(s), %zu plugin "
-           "component(s)", kapi_client_server(r.client), cfg.n_profiles,
+           "component(s)", kapi_client_server(r.d.client), cfg.n_profiles,
            kapi_plugins_count(ps, KAPI_KIND_SCHED));
 
-  if (cfg.leader_elect) {
-    make_identity(el.identity, sizeof el.identity);
-    el.r = &r;
-    el.cfg.ns = cfg.lease_namespace;
-    el.cfg.name = cfg.lease_name;
-    el.cfg.identity = el.identity;
-    el.cfg.lease_seconds = cfg.lease_duration_s;
-    el.cfg.renew_deadline_seconds = cfg.renew_deadline_s;
-    el.cfg.retry_seconds = cfg.retry_period_s;
-    el.cfg.on_started = on_started_leading;
-    el.cfg.on_stopped = on_stopped_leading;
-    el.cfg.arg = &r;
+  lease.ns = cfg.lease_namespace;
+  lease.name = cfg.lease_name;
+  lease.lease_seconds = cfg.lease_duration_s;
+  lease.renew_deadline_seconds = cfg.renew_deadline_s;
+  lease.retry_seconds = cfg.retry_period_s;
+  if (cfg.leader_elect)
     LOG_INFO("attempting to acquire leader lease %s/%s...",
              cfg.lease_namespace, cfg.lease_name);
-    if (pthread_create(&el.th, NULL, elector_main, &el) != 0) {
-      LOG_ERROR("cannot start the leader elector");
-      goto out;
-    }
-    el_running = 1;
-  } else {
-    on_started_leading(&r);
-  }
-
-  sigwait(&sigs, &sig);
-  if (r.fatal) {
-    LOG_ERROR("%s", r.fatal);
-  } else {
-    LOG_INFO("received signal %d, shutting down", sig);
-    rc = 0;
-  }
+  if (kapi_daemon_lead(&r.d, cfg.leader_elect ? &lease : NULL,
+                       start_scheduling, &r) < 0)
+    goto out;
+  rc = kapi_daemon_wait(&r.d);
 out:
-  __atomic_store_n(&r.stop, 1, __ATOMIC_SEQ_CST);
-  if (el_running)
-    pthread_join(el.th, NULL); /* releases the Lease if we held it */
-  if (r.starter_running)
-    pthread_join(r.starter, NULL);
+  kapi_daemon_stop(&r.d);
   kapi_scheduler_free(r.sched);
   for (size_t i = 0; fws && i < cfg.n_profiles; i++)
     kapi_fw_free(fws[i]);
@@ -497,8 +369,7 @@ out:
   kapi_sched_api_install(NULL);
   if (ps)
     kapi_plugins_free(ps);
-  kapi_client_free(r.client);
+  kapi_daemon_free(&r.d);
   kapi_sched_config_free(&cfg);
-  pthread_mutex_destroy(&r.mu);
   return rc;
 }

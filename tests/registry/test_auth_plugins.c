@@ -11,51 +11,27 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
 #include "request.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s", err);
-  return v;
-}
 
 /* Loads one plugin with the server configuration config_json (or none);
  * returns the load result, the set in *ret and the error text in err. */
 static int load(const char *dir, const char *name, const char *config_json,
                 kapi_plugins **ret, char *err, size_t len)
 {
-  kj *config = config_json ? parse(config_json) : NULL;
+  kj *config = config_json ? rt_parse(config_json) : NULL;
   kapi_plugins *ps = kapi_plugins_new(config);
   int rc;
 
   kj_free(config);
   assert_non_null(ps);
-  rc = kapi_plugins_load_file(ps, plugin_path(dir, name), err, len);
+  rc = kapi_plugins_load_file(ps, rt_plugin_path(dir, name), err, len);
   if (rc == 0)
     rc = kapi_plugins_assemble(ps, NULL, 0, err, len);
   *ret = ps;

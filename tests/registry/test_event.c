@@ -9,112 +9,24 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-/* 2025-01-01T00:00:00Z */
-#define T0 1735689600
-
-typedef struct fixture {
-  kapi_plugins *ps;
-  const kapi_resource_ops *ops;
-  void *st;
-} fixture;
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
 
 static int setup(void **state)
 {
-  fixture *f = calloc(1, sizeof *f);
-  const kapi_component *c;
-  char err[512];
-
-  assert_non_null(f);
-  f->ps = kapi_plugins_new(NULL);
-  assert_non_null(f->ps);
-  if (kapi_plugins_load_file(f->ps, plugin_path("registry/event", "event"),
-                             err, sizeof err) < 0 ||
-      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
-    fail_msg("%s", err);
-  assert_int_equal(kapi_plugins_count(f->ps, KAPI_KIND_RESOURCE), 1);
-  c = kapi_plugins_at(f->ps, KAPI_KIND_RESOURCE, 0);
-  f->ops = c->ops;
-  f->st = c->st;
-  *state = f;
+  *state = rt_load("registry/event", "event", KAPI_KIND_RESOURCE);
   return 0;
-}
-
-static int teardown(void **state)
-{
-  fixture *f = *state;
-
-  kapi_plugins_free(f->ps);
-  free(f);
-  return 0;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s: %s", err, json);
-  return v;
 }
 
 /* The 422 message for an event, "" when it is valid. */
 static const char *validate_msg(fixture *f, const char *json)
 {
-  static char buf[2048];
-  kj *ev = parse(json), *errs = kj_array();
-  int n = f->ops->validate(f->st, ev, errs);
-  kapi_error e;
-
-  assert_int_equal((size_t)n, kj_len(errs));
-  buf[0] = '\0';
-  if (n) {
-    kapi_error_init(&e);
-    kapi_error_invalid(&e, "", "Event", "e", errs);
-    snprintf(buf, sizeof buf, "%s", e.message);
-    kapi_error_clear(&e);
-  }
-  kj_free(errs);
-  kj_free(ev);
-  return buf;
-}
-
-static const char *row(fixture *f, const char *json, int64_t now)
-{
-  static char buf[2048];
-  kj *ev = parse(json), *cells = kj_array();
-  char *s;
-
-  assert_int_equal(f->ops->table_row(f->st, ev, now, cells), 0);
-  assert_int_equal(kj_len(cells), f->ops->n_columns);
-  s = kj_dump(cells, NULL);
-  snprintf(buf, sizeof buf, "%s", s);
-  free(s);
-  kj_free(cells);
-  kj_free(ev);
-  return buf;
+  return rt_validate_msg(f, "", "Event", "e", json);
 }
 
 static void test_registration(void **state)
@@ -142,7 +54,7 @@ static void test_registration(void **state)
   assert_int_equal(o->n_columns, 10);
   assert_string_equal(o->columns[0].name, "Last Seen");
   assert_string_equal(o->columns[6].name, "Message");
-  kj_free(parse(o->schema));
+  kj_free(rt_parse(o->schema));
 }
 
 #define NS "\"metadata\":{\"name\":\"e\",\"namespace\":\"default\"}"
@@ -183,41 +95,41 @@ static void test_table(void **state)
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{" META ",\"involvedObject\":{\"kind\":\"ReplicaSet\",\"name\":"
-             "\"web\",\"fieldPath\":\"spec\"},\"reason\":\"SuccessfulCreate\","
-             "\"message\":\" Created pod: web-x \\n\",\"source\":{"
-             "\"component\":\"replicaset-controller\"},\"firstTimestamp\":"
-             "\"2025-01-01T00:00:00Z\",\"lastTimestamp\":"
+      rt_row(f, "{" META ",\"involvedObject\":{\"kind\":\"ReplicaSet\","
+             "\"name\":\"web\",\"fieldPath\":\"spec\"},\"reason\":"
+             "\"SuccessfulCreate\",\"message\":\" Created pod: web-x \\n\","
+             "\"source\":{\"component\":\"replicaset-controller\"},"
+             "\"firstTimestamp\":\"2025-01-01T00:00:00Z\",\"lastTimestamp\":"
              "\"2025-01-01T00:01:00Z\",\"count\":3,\"type\":\"Normal\"}",
-          T0 + 120),
+             T0 + 120),
       "[\"60s\",\"Normal\",\"SuccessfulCreate\",\"replicaset/web\",\"spec\","
       "\"replicaset-controller\",\"Created pod: web-x\",\"2m\",3,"
       "\"web.1\"]");
   /* New-style: eventTime (a MicroTime: 4.88 s ago prints as 4s) and the
    * reporting fields stand in; no count. */
   assert_string_equal(
-      row(f, "{" META ",\"involvedObject\":{\"kind\":\"Node\"},\"eventTime\":"
-             "\"2025-01-01T00:00:00.123456Z\",\"reportingComponent\":"
-             "\"kubelet\",\"reportingInstance\":\"node-1\",\"type\":"
-             "\"Warning\"}",
-          T0 + 5),
+      rt_row(f, "{" META ",\"involvedObject\":{\"kind\":\"Node\"},"
+             "\"eventTime\":\"2025-01-01T00:00:00.123456Z\","
+             "\"reportingComponent\":\"kubelet\",\"reportingInstance\":"
+             "\"node-1\",\"type\":\"Warning\"}",
+             T0 + 5),
       "[\"4s\",\"Warning\",\"\",\"node\",\"\",\"kubelet, node-1\",\"\","
       "\"4s\",1,\"web.1\"]");
   assert_string_equal(
-      row(f, "{" META ",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},"
-             "\"series\":{\"count\":7,\"lastObservedTime\":"
+      rt_row(f, "{" META ",\"involvedObject\":{\"kind\":\"Pod\","
+             "\"name\":\"p\"},\"series\":{\"count\":7,\"lastObservedTime\":"
              "\"2025-01-01T00:00:30.000000Z\"},\"eventTime\":"
              "\"2025-01-01T00:00:00.000000Z\"}",
-          T0 + 40),
+             T0 + 40),
       "[\"10s\",\"\",\"\",\"pod/p\",\"\",\"\",\"\",\"40s\",7,\"web.1\"]");
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registration, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_table, setup, rt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

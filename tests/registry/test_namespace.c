@@ -17,62 +17,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
 #include "request.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-/* 2025-01-01T00:00:00Z */
-#define T0 1735689600
-
-typedef struct fixture {
-  kapi_plugins *ps;
-  const kapi_component *c;
-} fixture;
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
-
-/* Loads one plugin and returns the only component of `kind` it made. */
-static fixture *load(const char *dir, const char *name, kapi_kind kind)
-{
-  fixture *f = calloc(1, sizeof *f);
-  char err[512];
-
-  assert_non_null(f);
-  f->ps = kapi_plugins_new(NULL);
-  assert_non_null(f->ps);
-  if (kapi_plugins_load_file(f->ps, plugin_path(dir, name), err,
-                             sizeof err) < 0 ||
-      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
-    fail_msg("%s", err);
-  assert_int_equal(kapi_plugins_count(f->ps, kind), 1);
-  f->c = kapi_plugins_at(f->ps, kind, 0);
-  return f;
-}
 
 static int setup_namespace(void **state)
 {
-  *state = load("registry/namespace", "namespace", KAPI_KIND_RESOURCE);
+  *state = rt_load("registry/namespace", "namespace", KAPI_KIND_RESOURCE);
   return 0;
 }
 
 static int setup_lifecycle(void **state)
 {
-  *state = load("admission/namespace-lifecycle", "namespace-lifecycle",
-                KAPI_KIND_ADMISSION);
+  *state = rt_load("admission/namespace-lifecycle", "namespace-lifecycle",
+                   KAPI_KIND_ADMISSION);
   return 0;
 }
 
@@ -81,30 +42,8 @@ static int teardown(void **state)
   fixture *f = *state;
 
   kapi_host_set_store_get(NULL);
-  kapi_plugins_free(f->ps);
-  free(f);
+  rt_free(f);
   return 0;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s", err);
-  return v;
-}
-
-/* The value at ptr as compact JSON (static buffer). */
-static const char *json_at(const kj *o, const char *ptr)
-{
-  static char buf[2048];
-  char *s = kj_dump(kj_ptr(o, ptr), NULL);
-
-  snprintf(buf, sizeof buf, "%s", s ? s : "<absent>");
-  free(s);
-  return buf;
 }
 
 static const kapi_resource_ops *ns_ops(fixture *f)
@@ -131,14 +70,14 @@ static void test_registration(void **state)
   assert_int_equal(o->n_columns, 3);
   assert_string_equal(o->columns[1].name, "Status");
   assert_string_equal(o->fields[0].label, "status.phase");
-  kj_free(parse(o->schema));
+  kj_free(rt_parse(o->schema));
 
-  initial = parse(o->initial_objects);
+  initial = rt_parse(o->initial_objects);
   assert_int_equal(kj_len(initial), 4);
   for (i = 0; i < 4; i++)
     assert_string_equal(kj_str(kj_ptr(kj_at(initial, i), "/metadata/name")),
                         names[i]);
-  assert_string_equal(json_at(initial, "/1"),
+  assert_string_equal(rt_json_at(initial, "/1"),
                       "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
                       "\"metadata\":{\"name\":\"kube-system\",\"labels\":"
                       "{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
@@ -150,19 +89,20 @@ static void test_registration(void **state)
 static void test_prepare_for_create(void **state)
 {
   const kapi_resource_ops *o = ns_ops(*state);
-  kj *ns = parse("{\"metadata\":{\"name\":\"team\",\"labels\":{\"a\":\"b\"}},"
-                 "\"status\":{\"phase\":\"Terminating\"}}");
-  kj *other = parse("{\"metadata\":{\"name\":\"x\"},"
-                    "\"spec\":{\"finalizers\":[\"example.com/f\"]}}");
+  kj *ns = rt_parse("{\"metadata\":{\"name\":\"team\","
+                    "\"labels\":{\"a\":\"b\"}},"
+                    "\"status\":{\"phase\":\"Terminating\"}}");
+  kj *other = rt_parse("{\"metadata\":{\"name\":\"x\"},"
+                       "\"spec\":{\"finalizers\":[\"example.com/f\"]}}");
 
   o->prepare_for_create(NULL, ns);
-  assert_string_equal(json_at(ns, ""),
+  assert_string_equal(rt_json_at(ns, ""),
                       "{\"metadata\":{\"name\":\"team\",\"labels\":{\"a\":"
                       "\"b\",\"kubernetes.io/metadata.name\":\"team\"}},"
                       "\"status\":{\"phase\":\"Active\"},"
                       "\"spec\":{\"finalizers\":[\"kubernetes\"]}}");
   o->prepare_for_create(NULL, other);
-  assert_string_equal(json_at(other, "/spec/finalizers"),
+  assert_string_equal(rt_json_at(other, "/spec/finalizers"),
                       "[\"example.com/f\",\"kubernetes\"]");
   kj_free(ns);
   kj_free(other);
@@ -171,17 +111,17 @@ static void test_prepare_for_create(void **state)
 static void test_prepare_for_update(void **state)
 {
   const kapi_resource_ops *o = ns_ops(*state);
-  kj *old = parse("{\"metadata\":{\"name\":\"team\"}}");
-  kj *ns = parse("{\"metadata\":{\"name\":\"team\",\"labels\":{"
-                 "\"kubernetes.io/metadata.name\":\"other\",\"x\":\"y\"}},"
-                 "\"spec\":{\"finalizers\":[]},"
-                 "\"status\":{\"phase\":\"Terminating\"}}");
+  kj *old = rt_parse("{\"metadata\":{\"name\":\"team\"}}");
+  kj *ns = rt_parse("{\"metadata\":{\"name\":\"team\",\"labels\":{"
+                    "\"kubernetes.io/metadata.name\":\"other\",\"x\":\"y\"}},"
+                    "\"spec\":{\"finalizers\":[]},"
+                    "\"status\":{\"phase\":\"Terminating\"}}");
 
   o->prepare_for_create(NULL, old);
   o->prepare_for_update(NULL, ns, old);
-  assert_string_equal(json_at(ns, "/status"), "{\"phase\":\"Active\"}");
-  assert_string_equal(json_at(ns, "/spec/finalizers"), "[\"kubernetes\"]");
-  assert_string_equal(json_at(ns, "/metadata/labels"),
+  assert_string_equal(rt_json_at(ns, "/status"), "{\"phase\":\"Active\"}");
+  assert_string_equal(rt_json_at(ns, "/spec/finalizers"), "[\"kubernetes\"]");
+  assert_string_equal(rt_json_at(ns, "/metadata/labels"),
                       "{\"kubernetes.io/metadata.name\":\"team\","
                       "\"x\":\"y\"}");
   kj_free(old);
@@ -217,7 +157,7 @@ static void test_delete_immortal(void **state)
   for (i = 0; i < 3; i++) {
     kj *ns;
     snprintf(json, sizeof json, "{\"metadata\":{\"name\":\"%s\"}}", names[i]);
-    ns = parse(json);
+    ns = rt_parse(json);
     o->prepare_for_create(NULL, ns);
     assert_true(delete_ns(o, ns, msg, sizeof msg, &code) < 0);
     assert_int_equal(code, 403);
@@ -233,7 +173,7 @@ static void test_delete_immortal(void **state)
 static void test_delete_two_phases(void **state)
 {
   const kapi_resource_ops *o = ns_ops(*state);
-  kj *ns = parse("{\"metadata\":{\"name\":\"kube-node-lease\"}}");
+  kj *ns = rt_parse("{\"metadata\":{\"name\":\"kube-node-lease\"}}");
   char msg[512];
   int code;
 
@@ -241,7 +181,7 @@ static void test_delete_two_phases(void **state)
   /* First DELETE: marked Terminating and kept for the controller. */
   assert_int_equal(delete_ns(o, ns, msg, sizeof msg, &code), 1);
   assert_string_equal(msg, "");
-  assert_string_equal(json_at(ns, "/status/phase"), "\"Terminating\"");
+  assert_string_equal(rt_json_at(ns, "/status/phase"), "\"Terminating\"");
 
   /* Again while the controller is still at work. */
   kj_set_ptr(ns, "/metadata/deletionTimestamp",
@@ -263,14 +203,14 @@ static void test_delete_two_phases(void **state)
 static void test_table_row(void **state)
 {
   const kapi_resource_ops *o = ns_ops(*state);
-  kj *ns = parse("{\"metadata\":{\"name\":\"team\",\"creationTimestamp\":"
-                 "\"2025-01-01T00:00:00Z\"},\"status\":{\"phase\":"
-                 "\"Active\"}}");
+  kj *ns = rt_parse("{\"metadata\":{\"name\":\"team\",\"creationTimestamp\":"
+                    "\"2025-01-01T00:00:00Z\"},\"status\":{\"phase\":"
+                    "\"Active\"}}");
   kj *cells = kj_array();
 
   assert_int_equal(o->table_row(NULL, ns, T0 + 3 * 86400 + 5 * 3600, cells),
                    0);
-  assert_string_equal(json_at(cells, ""), "[\"team\",\"Active\",\"3d5h\"]");
+  assert_string_equal(rt_json_at(cells, ""), "[\"team\",\"Active\",\"3d5h\"]");
   kj_free(cells);
   kj_free(ns);
 }
@@ -286,7 +226,7 @@ static const char *const stored_namespaces =
 static int fake_store_get(const char *group, const char *resource,
                           const char *ns, const char *name, kapi_obj **ret)
 {
-  kj *all = parse(stored_namespaces);
+  kj *all = rt_parse(stored_namespaces);
   kj *found = kj_get(all, name);
 
   assert_string_equal(group, "");
@@ -304,7 +244,7 @@ static int admit(fixture *f, const char *op, const char *group,
 {
   const kapi_admission_ops *ops = f->c->ops;
   kapi_req r;
-  kj *obj = obj_json ? parse(obj_json) : NULL;
+  kj *obj = obj_json ? rt_parse(obj_json) : NULL;
   int rc;
 
   memset(&r, 0, sizeof r);
@@ -378,7 +318,7 @@ static void test_lifecycle_terminating(void **state)
   assert_string_equal(e.message,
                       "pods \"p\" is forbidden: unable to create new content "
                       "in namespace old because it is being terminated");
-  assert_string_equal(json_at(e.details, "/causes"),
+  assert_string_equal(rt_json_at(e.details, "/causes"),
                       "[{\"reason\":\"NamespaceTerminating\",\"message\":"
                       "\"namespace old is being terminated\",\"field\":"
                       "\"metadata.namespace\"}]");
@@ -400,7 +340,7 @@ static void test_lifecycle_terminating(void **state)
 static void test_status_subresource(void **state)
 {
   const kapi_resource_ops *o = ns_ops(*state);
-  kj *ns = parse("{\"metadata\":{\"name\":\"t\"}}"), *errs = kj_array();
+  kj *ns = rt_parse("{\"metadata\":{\"name\":\"t\"}}"), *errs = kj_array();
 
   assert_int_equal(o->subresources, KAPI_SUB_STATUS);
   assert_int_equal(o->return_deleted_object, 1);
@@ -408,7 +348,7 @@ static void test_status_subresource(void **state)
   assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 0);
   kj_set_ptr(ns, "/status/phase", kj_string("Terminating"));
   assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 1);
-  assert_string_equal(json_at(errs, "/0"),
+  assert_string_equal(rt_json_at(errs, "/0"),
                       "{\"field\":\"status.Phase\",\"type\":"
                       "\"FieldValueInvalid\",\"badValue\":\"Terminating\","
                       "\"detail\":\"may only be in active status if it does "
@@ -418,7 +358,7 @@ static void test_status_subresource(void **state)
   assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 0);
   kj_set_ptr(ns, "/status/phase", kj_string("Active"));
   assert_int_equal(o->validate_status_update(NULL, ns, ns, errs), 1);
-  assert_string_equal(json_at(errs, "/1/detail"),
+  assert_string_equal(rt_json_at(errs, "/1/detail"),
                       "\"may only be in terminating status if it has a "
                       "deletion timestamp.\"");
   kj_free(errs);

@@ -12,79 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-/* 2025-01-01T00:00:00Z */
-#define T0 1735689600
-
-typedef struct fixture {
-  kapi_plugins *ps;
-  const kapi_resource_ops *ops;
-} fixture;
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
 
 static int setup(void **state)
 {
-  fixture *f = calloc(1, sizeof *f);
-  char err[512];
-
-  assert_non_null(f);
-  f->ps = kapi_plugins_new(NULL);
-  assert_non_null(f->ps);
-  if (kapi_plugins_load_file(f->ps, plugin_path("registry/node", "node"),
-                             err, sizeof err) < 0 ||
-      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
-    fail_msg("%s", err);
-  assert_int_equal(kapi_plugins_count(f->ps, KAPI_KIND_RESOURCE), 1);
-  f->ops = kapi_plugins_at(f->ps, KAPI_KIND_RESOURCE, 0)->ops;
-  *state = f;
+  *state = rt_load("registry/node", "node", KAPI_KIND_RESOURCE);
   return 0;
-}
-
-static int teardown(void **state)
-{
-  fixture *f = *state;
-
-  kapi_plugins_free(f->ps);
-  free(f);
-  return 0;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s", err);
-  return v;
-}
-
-/* The value at ptr as compact JSON (static buffer). */
-static const char *json_at(const kj *o, const char *ptr)
-{
-  static char buf[2048];
-  char *s = kj_dump(kj_ptr(o, ptr), NULL);
-
-  snprintf(buf, sizeof buf, "%s", s ? s : "<absent>");
-  free(s);
-  return buf;
 }
 
 static void test_registration(void **state)
@@ -113,11 +50,11 @@ static void test_registration(void **state)
   }
   /* Nodes keep their status on create. */
   assert_null(o->prepare_for_create);
-  schema = parse(o->schema);
-  assert_string_equal(json_at(schema, "/spec/taints/0"),
+  schema = rt_parse(o->schema);
+  assert_string_equal(rt_json_at(schema, "/spec/taints/0"),
                       "{\"key\":\"string\",\"value\":\"string\","
                       "\"effect\":\"string\",\"timeAdded\":\"string\"}");
-  assert_string_equal(json_at(schema, "/status/nodeInfo/kubeletVersion"),
+  assert_string_equal(rt_json_at(schema, "/status/nodeInfo/kubeletVersion"),
                       "\"string\"");
   kj_free(schema);
 }
@@ -126,10 +63,10 @@ static void test_registration(void **state)
 static const char *row(fixture *f, const char *node_json, int64_t now)
 {
   static char buf[1024];
-  kj *node = parse(node_json), *cells = kj_array();
+  kj *node = rt_parse(node_json), *cells = kj_array();
 
   assert_int_equal(f->ops->table_row(NULL, node, now, cells), 0);
-  snprintf(buf, sizeof buf, "%s", json_at(cells, ""));
+  snprintf(buf, sizeof buf, "%s", rt_json_at(cells, ""));
   kj_free(cells);
   kj_free(node);
   return buf;
@@ -187,17 +124,17 @@ static void test_table_status(void **state)
 static const char *errors(fixture *f, const char *json, const char *old_json)
 {
   static char buf[2048];
-  kj *node = parse(json), *errs = kj_array(), *old = NULL;
+  kj *node = rt_parse(json), *errs = kj_array(), *old = NULL;
   int n;
 
   if (old_json) {
-    old = parse(old_json);
+    old = rt_parse(old_json);
     n = f->ops->validate_update(NULL, node, old, errs);
   } else {
     n = f->ops->validate(NULL, node, errs);
   }
   assert_int_equal((size_t)n, kj_len(errs));
-  snprintf(buf, sizeof buf, "%s", json_at(errs, ""));
+  snprintf(buf, sizeof buf, "%s", rt_json_at(errs, ""));
   kj_free(errs);
   kj_free(node);
   kj_free(old);
@@ -208,7 +145,7 @@ static const char *errors(fixture *f, const char *json, const char *old_json)
 static const char *message(fixture *f, const char *json, const char *old_json)
 {
   static char buf[2048];
-  kj *errs = parse(errors(f, json, old_json));
+  kj *errs = rt_parse(errors(f, json, old_json));
   kapi_error e;
 
   kapi_error_init(&e);
@@ -274,21 +211,21 @@ static void test_update_rules(void **state)
 static void test_update_keeps_status(void **state)
 {
   fixture *f = *state;
-  kj *old = parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
-                  "\"Running\"}}");
-  kj *node = parse("{\"metadata\":{\"name\":\"n\"},\"spec\":"
-                   "{\"unschedulable\":true},\"status\":{}}");
-  kj *bare = parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
-                   "\"Running\"}}");
-  kj *old_bare = parse("{\"metadata\":{\"name\":\"n\"}}");
+  kj *old = rt_parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
+                     "\"Running\"}}");
+  kj *node = rt_parse("{\"metadata\":{\"name\":\"n\"},\"spec\":"
+                      "{\"unschedulable\":true},\"status\":{}}");
+  kj *bare = rt_parse("{\"metadata\":{\"name\":\"n\"},\"status\":{\"phase\":"
+                      "\"Running\"}}");
+  kj *old_bare = rt_parse("{\"metadata\":{\"name\":\"n\"}}");
 
   f->ops->prepare_for_update(NULL, node, old);
-  assert_string_equal(json_at(node, ""),
+  assert_string_equal(rt_json_at(node, ""),
                       "{\"metadata\":{\"name\":\"n\"},\"spec\":"
                       "{\"unschedulable\":true},\"status\":{\"phase\":"
                       "\"Running\"}}");
   f->ops->prepare_for_update(NULL, bare, old_bare);
-  assert_string_equal(json_at(bare, "/status"), "<absent>");
+  assert_string_equal(rt_json_at(bare, "/status"), "<absent>");
   kj_free(old);
   kj_free(node);
   kj_free(bare);
@@ -302,9 +239,9 @@ static void test_status_subresource(void **state)
   fixture *f = *state;
   const char *old = "{\"spec\":{\"providerID\":\"kapi://n\"}}";
   kj *errs = kj_array();
-  kj *node = parse("{\"spec\":{\"providerID\":\"other://n\"},"
-                   "\"status\":{\"phase\":\"Running\"}}");
-  kj *prev = parse(old);
+  kj *node = rt_parse("{\"spec\":{\"providerID\":\"other://n\"},"
+                      "\"status\":{\"phase\":\"Running\"}}");
+  kj *prev = rt_parse(old);
 
   assert_int_equal(f->ops->subresources, KAPI_SUB_STATUS);
   assert_int_equal(f->ops->return_deleted_object, 0);
@@ -312,7 +249,7 @@ static void test_status_subresource(void **state)
   assert_null(f->ops->prepare_for_status_update);
   assert_non_null(f->ops->validate_status_update);
   assert_int_equal(f->ops->validate_status_update(NULL, node, prev, errs), 1);
-  assert_string_equal(json_at(errs, "/0/field"), "\"spec.providerID\"");
+  assert_string_equal(rt_json_at(errs, "/0/field"), "\"spec.providerID\"");
   kj_free(errs);
   kj_free(node);
   kj_free(prev);
@@ -321,16 +258,16 @@ static void test_status_subresource(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registration, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_table_ready_node, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_table_status, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_validate_taints, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_table_status, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_taints, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_update_rules, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_update_keeps_status, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_status_subresource, setup,
-                                      teardown),
+                                      rt_teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,72 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-/* 2025-01-01T00:00:00Z */
-#define T0 1735689600
-
-typedef struct fixture {
-  kapi_plugins *ps;
-  const kapi_resource_ops *ops;
-  void *st;
-} fixture;
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
 
 static int setup(void **state)
 {
-  fixture *f = calloc(1, sizeof *f);
-  const kapi_component *c;
-  char err[512];
-
-  assert_non_null(f);
-  f->ps = kapi_plugins_new(NULL);
-  assert_non_null(f->ps);
-  if (kapi_plugins_load_file(f->ps, plugin_path("registry/pod", "pod"), err,
-                             sizeof err) < 0 ||
-      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
-    fail_msg("%s", err);
-  assert_int_equal(kapi_plugins_count(f->ps, KAPI_KIND_RESOURCE), 1);
-  c = kapi_plugins_at(f->ps, KAPI_KIND_RESOURCE, 0);
-  f->ops = c->ops;
-  f->st = c->st;
-  *state = f;
+  *state = rt_load("registry/pod", "pod", KAPI_KIND_RESOURCE);
   return 0;
-}
-
-static int teardown(void **state)
-{
-  fixture *f = *state;
-
-  kapi_plugins_free(f->ps);
-  free(f);
-  return 0;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s", err);
-  return v;
 }
 
 static const char *str(const kj *o, const char *ptr)
@@ -97,49 +41,23 @@ static int64_t num(const kj *o, const char *ptr)
   return n;
 }
 
-/* The value at ptr as compact JSON (static buffer). */
-static const char *json_at(const kj *o, const char *ptr)
-{
-  static char buf[2048];
-  char *s = kj_dump(kj_ptr(o, ptr), NULL);
-
-  snprintf(buf, sizeof buf, "%s", s ? s : "<absent>");
-  free(s);
-  return buf;
-}
-
 /* A pod after PrepareForCreate, as the server stores it. */
 static kj *created(fixture *f, const char *json)
 {
-  kj *pod = parse(json);
+  kj *pod = rt_parse(json);
   f->ops->prepare_for_create(f->st, pod);
   return pod;
-}
-
-/* The 422 message the server would send for these field errors ("" when
- * there are none). */
-static void invalid_message(const kj *errs, char *buf, size_t len)
-{
-  kapi_error e;
-
-  buf[0] = '\0';
-  if (kj_len(errs) == 0)
-    return;
-  kapi_error_init(&e);
-  kapi_error_invalid(&e, "", "Pod", "p", errs);
-  snprintf(buf, len, "%s", e.message);
-  kapi_error_clear(&e);
 }
 
 /* Validates a created pod; returns the 422 message. */
 static const char *validate_msg(fixture *f, const kj *pod)
 {
-  static char msg[4096];
   kj *errs = kj_array();
   int n = f->ops->validate(f->st, pod, errs);
+  const char *msg;
 
   assert_int_equal((size_t)n, kj_len(errs));
-  invalid_message(errs, msg, sizeof msg);
+  msg = rt_invalid_message("", "Pod", "p", errs);
   kj_free(errs);
   return msg;
 }
@@ -147,12 +65,12 @@ static const char *validate_msg(fixture *f, const kj *pod)
 static const char *validate_update_msg(fixture *f, const kj *pod,
                                        const kj *old)
 {
-  static char msg[4096];
   kj *errs = kj_array();
   int n = f->ops->validate_update(f->st, pod, old, errs);
+  const char *msg;
 
   assert_int_equal((size_t)n, kj_len(errs));
-  invalid_message(errs, msg, sizeof msg);
+  msg = rt_invalid_message("", "Pod", "p", errs);
   kj_free(errs);
   return msg;
 }
@@ -195,7 +113,7 @@ static void test_registration(void **state)
   assert_string_equal(o->fields[5].label, "status.podIP");
   assert_string_equal(o->fields[5].pointer, "/status/podIP");
 
-  schema = parse(o->schema);
+  schema = rt_parse(o->schema);
   assert_string_equal(str(schema, "/spec/containers/0/imagePullPolicy"),
                       "string");
   assert_string_equal(str(schema, "/spec/containers/0/livenessProbe/httpGet/"
@@ -231,10 +149,10 @@ static void test_defaults(void **state)
 
   assert_string_equal(str(pod, "/spec/restartPolicy"), "Always");
   assert_string_equal(str(pod, "/spec/dnsPolicy"), "ClusterFirst");
-  assert_string_equal(json_at(pod, "/spec/securityContext"), "{}");
+  assert_string_equal(rt_json_at(pod, "/spec/securityContext"), "{}");
   assert_int_equal(num(pod, "/spec/terminationGracePeriodSeconds"), 30);
   assert_string_equal(str(pod, "/spec/schedulerName"), "default-scheduler");
-  assert_string_equal(json_at(pod, "/spec/enableServiceLinks"), "true");
+  assert_string_equal(rt_json_at(pod, "/spec/enableServiceLinks"), "true");
 
   assert_string_equal(str(pod, "/spec/containers/0/imagePullPolicy"),
                       "IfNotPresent");
@@ -244,10 +162,10 @@ static void test_defaults(void **state)
                       "File");
   assert_string_equal(str(pod, "/spec/containers/0/ports/0/protocol"), "TCP");
   /* Only the missing request is copied from its limit. */
-  assert_string_equal(json_at(pod, "/spec/containers/0/resources/requests"),
+  assert_string_equal(rt_json_at(pod, "/spec/containers/0/resources/requests"),
                       "{\"cpu\":\"500m\",\"memory\":\"128Mi\"}");
   assert_string_equal(
-      json_at(pod, "/spec/containers/0/livenessProbe"),
+      rt_json_at(pod, "/spec/containers/0/livenessProbe"),
       "{\"httpGet\":{\"port\":80,\"path\":\"/\",\"scheme\":\"HTTP\"},"
       "\"timeoutSeconds\":1,\"periodSeconds\":10,\"successThreshold\":1,"
       "\"failureThreshold\":3}");
@@ -258,13 +176,13 @@ static void test_defaults(void **state)
                       "Always");
   assert_string_equal(
       str(pod, "/spec/initContainers/0/terminationMessagePolicy"), "File");
-  assert_string_equal(json_at(pod, "/spec/volumes/0"),
+  assert_string_equal(rt_json_at(pod, "/spec/volumes/0"),
                       "{\"name\":\"scratch\",\"emptyDir\":{}}");
   assert_int_equal(num(pod, "/spec/volumes/1/configMap/defaultMode"), 420);
 
   /* The client's status is replaced.  The init container has no limits,
    * which makes the pod Burstable (init containers count for QoS). */
-  assert_string_equal(json_at(pod, "/status"),
+  assert_string_equal(rt_json_at(pod, "/status"),
                       "{\"phase\":\"Pending\",\"qosClass\":\"Burstable\"}");
   assert_string_equal(validate_msg(f, pod), "");
   kj_free(pod);
@@ -284,7 +202,7 @@ static void test_defaults_keep_values(void **state)
   assert_string_equal(str(pod, "/spec/restartPolicy"), "Never");
   assert_string_equal(str(pod, "/spec/dnsPolicy"), "Default");
   assert_int_equal(num(pod, "/spec/terminationGracePeriodSeconds"), 0);
-  assert_string_equal(json_at(pod, "/spec/enableServiceLinks"), "false");
+  assert_string_equal(rt_json_at(pod, "/spec/enableServiceLinks"), "false");
   assert_string_equal(str(pod, "/spec/containers/0/imagePullPolicy"),
                       "Never");
   assert_string_equal(str(pod, "/spec/containers/0/ports/0/protocol"), "UDP");
@@ -520,7 +438,7 @@ static void test_validate_numbers(void **state)
 
   /* Defaulting turns a negative grace period into 1; validation still
    * refuses one that got past it. */
-  pod = parse(POD("{\"terminationGracePeriodSeconds\":-1,"
+  pod = rt_parse(POD("{\"terminationGracePeriodSeconds\":-1,"
                   "\"restartPolicy\":\"Always\",\"dnsPolicy\":\"Default\","
                   "\"containers\":[{\"name\":\"web\",\"image\":\"i\","
                   "\"imagePullPolicy\":\"Always\","
@@ -583,7 +501,7 @@ static void test_validate_other(void **state)
 static void assert_update(fixture *f, const char *new_json, const char *want)
 {
   kj *old = created(f, OLD_POD);
-  kj *pod = parse(new_json);
+  kj *pod = rt_parse(new_json);
   const char *got;
 
   kj_set_ptr(old, "/status/phase", kj_string("Running"));
@@ -730,23 +648,6 @@ static void test_grace_period_finished_pod(void **state)
 
 /* ---- table --------------------------------------------------------------- */
 
-/* The cells of a stored pod (a JSON document, used as is) as JSON. */
-static const char *row(fixture *f, const char *pod_json, int64_t now)
-{
-  static char buf[1024];
-  kj *pod = parse(pod_json), *cells = kj_array();
-  char *s;
-
-  assert_int_equal(f->ops->table_row(f->st, pod, now, cells), 0);
-  assert_int_equal(kj_len(cells), f->ops->n_columns);
-  s = kj_dump(cells, NULL);
-  snprintf(buf, sizeof buf, "%s", s);
-  free(s);
-  kj_free(cells);
-  kj_free(pod);
-  return buf;
-}
-
 #define META "\"metadata\":{\"name\":\"p\",\"creationTimestamp\":" \
              "\"2025-01-01T00:00:00Z\"}"
 
@@ -755,7 +656,7 @@ static void test_table_pending(void **state)
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
+      rt_row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Pending\"}}", T0 + 3),
       "[\"p\",\"0/1\",\"Pending\",0,\"3s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
@@ -766,7 +667,7 @@ static void test_table_running(void **state)
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"nodeName\":\"node-1\",\"containers\":["
+      rt_row(f, "{" META ",\"spec\":{\"nodeName\":\"node-1\",\"containers\":["
              WEB ",{\"name\":\"side\",\"image\":\"i\"}],\"readinessGates\":"
              "[{\"conditionType\":\"example.com/lb\"},{\"conditionType\":"
              "\"example.com/dns\"}]},"
@@ -780,7 +681,7 @@ static void test_table_running(void **state)
              "{\"exitCode\":1,\"finishedAt\":\"2025-01-01T01:00:00Z\"}}},"
              "{\"name\":\"side\",\"ready\":false,\"restartCount\":1,"
              "\"state\":{\"running\":{}}}]}}",
-          T0 + 3600 + 300),
+             T0 + 3600 + 300),
       "[\"p\",\"1/2\",\"Running\",\"3 (5m ago)\",\"65m\",\"10.1.0.7\","
       "\"node-1\",\"<none>\",\"1/2\"]");
 }
@@ -790,21 +691,21 @@ static void test_table_container_reasons(void **state)
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
+      rt_row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Running\",\"containerStatuses\":["
              "{\"name\":\"web\",\"restartCount\":4,\"state\":{\"waiting\":"
              "{\"reason\":\"CrashLoopBackOff\"}}}]}}", T0 + 60),
       "[\"p\",\"0/1\",\"CrashLoopBackOff\",4,\"60s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
+      rt_row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Failed\",\"containerStatuses\":["
              "{\"name\":\"web\",\"state\":{\"terminated\":"
              "{\"exitCode\":137,\"signal\":9}}}]}}", T0),
       "[\"p\",\"0/1\",\"Signal:9\",0,\"0s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
+      rt_row(f, "{" META ",\"spec\":{\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Failed\",\"reason\":\"Evicted\"}}", T0),
       "[\"p\",\"0/1\",\"Evicted\",0,\"0s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
@@ -815,14 +716,14 @@ static void test_table_init_and_terminating(void **state)
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"init\","
+      rt_row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"init\","
              "\"image\":\"i\"}],\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Pending\",\"initContainerStatuses\":["
              "{\"name\":\"init\",\"state\":{\"running\":{}}}]}}", T0),
       "[\"p\",\"0/1\",\"Init:0/1\",0,\"0s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"init\","
+      rt_row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"init\","
              "\"image\":\"i\"}],\"containers\":[" WEB "]},"
              "\"status\":{\"phase\":\"Pending\",\"initContainerStatuses\":["
              "{\"name\":\"init\",\"state\":{\"waiting\":{\"reason\":"
@@ -831,7 +732,7 @@ static void test_table_init_and_terminating(void **state)
       "\"<none>\",\"<none>\"]");
   /* A started sidecar counts as a container. */
   assert_string_equal(
-      row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"proxy\","
+      rt_row(f, "{" META ",\"spec\":{\"initContainers\":[{\"name\":\"proxy\","
              "\"image\":\"i\",\"restartPolicy\":\"Always\"}],\"containers\":["
              WEB "]},\"status\":{\"phase\":\"Running\",\"conditions\":[{"
              "\"type\":\"Initialized\",\"status\":\"True\"}],"
@@ -842,7 +743,7 @@ static void test_table_init_and_terminating(void **state)
       "[\"p\",\"2/2\",\"Running\",0,\"0s\",\"<none>\",\"<none>\","
       "\"<none>\",\"<none>\"]");
   assert_string_equal(
-      row(f, "{\"metadata\":{\"name\":\"p\",\"creationTimestamp\":"
+      rt_row(f, "{\"metadata\":{\"name\":\"p\",\"creationTimestamp\":"
              "\"2025-01-01T00:00:00Z\",\"deletionTimestamp\":"
              "\"2025-01-01T00:01:00Z\"},\"spec\":{\"nodeName\":\"n1\","
              "\"containers\":[" WEB "]},\"status\":{\"phase\":\"Running\","
@@ -865,22 +766,22 @@ static void test_status_subresource(void **state)
   assert_int_equal(f->ops->return_deleted_object, 1);
   /* Owner references stay; a status without QoS class gets it back. */
   kj_remove(kj_get(pod, "metadata"), "ownerReferences");
-  kj_set(pod, "status", parse("{\"phase\":\"Running\"}"));
+  kj_set(pod, "status", rt_parse("{\"phase\":\"Running\"}"));
   f->ops->prepare_for_status_update(f->st, pod, old);
-  assert_string_equal(json_at(pod, "/metadata/ownerReferences/0/name"),
+  assert_string_equal(rt_json_at(pod, "/metadata/ownerReferences/0/name"),
                       "\"rs\"");
-  assert_string_equal(json_at(pod, "/status"),
+  assert_string_equal(rt_json_at(pod, "/status"),
                       "{\"phase\":\"Running\",\"qosClass\":\"BestEffort\"}");
   assert_int_equal(f->ops->validate_status_update(f->st, pod, old, errs), 0);
   kj_set(pod, "status",
-         parse("{\"nominatedNodeName\":\"Bad_Node\",\"containerStatuses\":"
-               "[{\"restartCount\":-1}]}"));
+         rt_parse("{\"nominatedNodeName\":\"Bad_Node\",\"containerStatuses\":"
+                  "[{\"restartCount\":-1}]}"));
   assert_int_equal(f->ops->validate_status_update(f->st, pod, old, errs), 3);
-  assert_string_equal(json_at(errs, "/0/field"),
+  assert_string_equal(rt_json_at(errs, "/0/field"),
                       "\"status.nominatedNodeName\"");
-  assert_string_equal(json_at(errs, "/1/field"),
+  assert_string_equal(rt_json_at(errs, "/1/field"),
                       "\"status.containerStatuses[0].name\"");
-  assert_string_equal(json_at(errs, "/2/field"),
+  assert_string_equal(rt_json_at(errs, "/2/field"),
                       "\"status.containerStatuses[0].restartCount\"");
   kj_free(errs);
   kj_free(pod);
@@ -890,42 +791,42 @@ static void test_status_subresource(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registration, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_defaults, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_defaults_keep_values, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_negative_grace_becomes_one, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_image_pull_policy, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_qos_class, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_qos_class, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_qos_counts_init_containers, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_scheduling_gated_condition, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_validate_required, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_validate_names, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_names, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_validate_supported_values, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_validate_numbers, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_validate_other, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_update_allowed, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_other, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_update_allowed, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_update_forbidden, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_update_deadline, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_grace_period, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_update_deadline, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_grace_period, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_grace_period_finished_pod, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_table_pending, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table_running, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_table_pending, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_table_running, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_table_container_reasons, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_table_init_and_terminating, setup,
-                                      teardown),
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_status_subresource, setup,
-                                      teardown),
+                                      rt_teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,115 +10,32 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
+#include "registry_test_util.h"
 #include "status.h"
-
-/* 2025-01-01T00:00:00Z */
-#define T0 1735689600
-
-typedef struct fixture {
-  kapi_plugins *ps;
-  const kapi_resource_ops *ops;
-  void *st;
-} fixture;
-
-static const char *plugin_path(const char *dir, const char *name)
-{
-  static char path[1024];
-  const char *build = getenv("KAPI_BUILDDIR");
-
-  snprintf(path, sizeof path, "%s/%s/.libs/%s.so", build ? build : ".", dir,
-           name);
-  if (access(path, R_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s/%s.so", build ? build : ".", dir,
-             name);
-  return path;
-}
 
 static int setup(void **state)
 {
-  fixture *f = calloc(1, sizeof *f);
-  const kapi_component *c;
-  char err[512];
-
-  assert_non_null(f);
-  f->ps = kapi_plugins_new(NULL);
-  assert_non_null(f->ps);
-  if (kapi_plugins_load_file(f->ps,
-                             plugin_path("registry/replicaset", "replicaset"),
-                             err, sizeof err) < 0 ||
-      kapi_plugins_assemble(f->ps, NULL, 0, err, sizeof err) < 0)
-    fail_msg("%s", err);
-  assert_int_equal(kapi_plugins_count(f->ps, KAPI_KIND_RESOURCE), 1);
-  c = kapi_plugins_at(f->ps, KAPI_KIND_RESOURCE, 0);
-  f->ops = c->ops;
-  f->st = c->st;
-  *state = f;
+  *state = rt_load("registry/replicaset", "replicaset", KAPI_KIND_RESOURCE);
   return 0;
-}
-
-static int teardown(void **state)
-{
-  fixture *f = *state;
-
-  kapi_plugins_free(f->ps);
-  free(f);
-  return 0;
-}
-
-static kj *parse(const char *json)
-{
-  char err[256];
-  kj *v = NULL;
-
-  if (kj_parse(json, strlen(json), &v, err, sizeof err) < 0)
-    fail_msg("bad test JSON: %s: %s", err, json);
-  return v;
-}
-
-/* The value at ptr as compact JSON (static buffer). */
-static const char *json_at(const kj *o, const char *ptr)
-{
-  static char buf[4096];
-  char *s = kj_dump(kj_ptr(o, ptr), NULL);
-
-  snprintf(buf, sizeof buf, "%s", s ? s : "<absent>");
-  free(s);
-  return buf;
 }
 
 static kj *created(fixture *f, const char *json)
 {
-  kj *rs = parse(json);
+  kj *rs = rt_parse(json);
   f->ops->prepare_for_create(f->st, rs);
   return rs;
 }
 
-/* The 422 message the server would send ("" when valid). */
-static const char *message(const kj *errs)
-{
-  static char buf[4096];
-  kapi_error e;
-
-  buf[0] = '\0';
-  if (!kj_len(errs))
-    return buf;
-  kapi_error_init(&e);
-  kapi_error_invalid(&e, "apps", "ReplicaSet", "web", errs);
-  snprintf(buf, sizeof buf, "%s", e.message);
-  kapi_error_clear(&e);
-  return buf;
-}
-
+/* Fails unless validation counted `n` errors and the server would send
+ * `want` for them ("" when valid). */
 static void assert_message(const kj *errs, int n, const char *want)
 {
-  const char *got = message(errs);
+  const char *got = rt_invalid_message("apps", "ReplicaSet", "web", errs);
   assert_int_equal((size_t)n, kj_len(errs));
   if (strcmp(got, want))
     fail_msg("\n got: %s\nwant: %s", got, want);
@@ -168,7 +85,7 @@ static void test_registration(void **state)
   assert_string_equal(o->columns[1].name, "Desired");
   assert_string_equal(o->columns[7].name, "Selector");
   assert_int_equal(o->columns[7].priority, 1);
-  kj_free(parse(o->schema));
+  kj_free(rt_parse(o->schema));
 }
 
 /* ---- defaults ------------------------------------------------------------ */
@@ -181,27 +98,28 @@ static void test_defaults(void **state)
                          "\"containerPort\":80}]},{\"name\":\"d\","
                          "\"image\":\"busybox\"}]}") "}"));
 
-  assert_string_equal(json_at(rs, "/spec/replicas"), "1");
-  assert_string_equal(json_at(rs, "/status"), "{\"replicas\":0}");
-  assert_string_equal(json_at(rs, "/spec/template/spec/restartPolicy"),
+  assert_string_equal(rt_json_at(rs, "/spec/replicas"), "1");
+  assert_string_equal(rt_json_at(rs, "/status"), "{\"replicas\":0}");
+  assert_string_equal(rt_json_at(rs, "/spec/template/spec/restartPolicy"),
                       "\"Always\"");
-  assert_string_equal(json_at(rs, "/spec/template/spec/dnsPolicy"),
+  assert_string_equal(rt_json_at(rs, "/spec/template/spec/dnsPolicy"),
                       "\"ClusterFirst\"");
-  assert_string_equal(json_at(rs, "/spec/template/spec/schedulerName"),
+  assert_string_equal(rt_json_at(rs, "/spec/template/spec/schedulerName"),
                       "\"default-scheduler\"");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/terminationGracePeriodSeconds"), "30");
+      rt_json_at(rs, "/spec/template/spec/terminationGracePeriodSeconds"),
+      "30");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/containers/0/imagePullPolicy"),
+      rt_json_at(rs, "/spec/template/spec/containers/0/imagePullPolicy"),
       "\"IfNotPresent\"");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/containers/1/imagePullPolicy"),
+      rt_json_at(rs, "/spec/template/spec/containers/1/imagePullPolicy"),
       "\"Always\"");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/containers/0/ports/0/protocol"),
+      rt_json_at(rs, "/spec/template/spec/containers/0/ports/0/protocol"),
       "\"TCP\"");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/containers/0/terminationMessagePath"),
+      rt_json_at(rs, "/spec/template/spec/containers/0/terminationMessagePath"),
       "\"/dev/termination-log\"");
   kj_free(rs);
 }
@@ -215,17 +133,17 @@ static void test_defaults_keep_values(void **state)
                              "\"x\",\"imagePullPolicy\":\"Never\"}]}") "}"));
   kj *old = kj_clone(rs);
 
-  assert_string_equal(json_at(rs, "/spec/replicas"), "0");
-  assert_string_equal(json_at(rs, "/spec/template/spec/restartPolicy"),
+  assert_string_equal(rt_json_at(rs, "/spec/replicas"), "0");
+  assert_string_equal(rt_json_at(rs, "/spec/template/spec/restartPolicy"),
                       "\"Never\"");
   assert_string_equal(
-      json_at(rs, "/spec/template/spec/containers/0/imagePullPolicy"),
+      rt_json_at(rs, "/spec/template/spec/containers/0/imagePullPolicy"),
       "\"Never\"");
   /* Updates are defaulted the same way: a PUT of the manifest as it was
    * first sent equals the stored object. */
   kj_remove(kj_get(rs, "spec"), "replicas");
   f->ops->prepare_for_update(f->st, rs, old);
-  assert_string_equal(json_at(rs, "/spec/replicas"), "1");
+  assert_string_equal(rt_json_at(rs, "/spec/replicas"), "1");
   kj_free(old);
   kj_free(rs);
 }
@@ -316,9 +234,9 @@ static void test_validate_update(void **state)
   kj_free(errs);
   errs = kj_array();
   kj_set(kj_get(rs, "spec"), "selector",
-         parse("{\"matchLabels\":{\"app\":\"web\",\"tier\":\"x\"}}"));
+         rt_parse("{\"matchLabels\":{\"app\":\"web\",\"tier\":\"x\"}}"));
   kj_set(kj_ptr(rs, "/spec/template/metadata"), "labels",
-         parse("{\"app\":\"web\",\"tier\":\"x\"}"));
+         rt_parse("{\"app\":\"web\",\"tier\":\"x\"}"));
   assert_message(errs, f->ops->validate_update(f->st, rs, old, errs),
                  "ReplicaSet.apps \"web\" is invalid: spec.selector: Invalid "
                  "value: {\"matchLabels\":{\"app\":\"web\",\"tier\":\"x\"}}: "
@@ -333,15 +251,15 @@ static void test_validate_status(void **state)
   fixture *f = *state;
   kj *old = created(f, GOOD), *rs = kj_clone(old), *errs = kj_array();
 
-  kj_set(rs, "status", parse("{\"replicas\":3,\"readyReplicas\":2,"
-                             "\"availableReplicas\":2,"
-                             "\"observedGeneration\":1}"));
+  kj_set(rs, "status", rt_parse("{\"replicas\":3,\"readyReplicas\":2,"
+                                "\"availableReplicas\":2,"
+                                "\"observedGeneration\":1}"));
   assert_message(errs, f->ops->validate_status_update(f->st, rs, old, errs),
                  "");
   kj_free(errs);
   errs = kj_array();
-  kj_set(rs, "status", parse("{\"replicas\":1,\"readyReplicas\":2,"
-                             "\"availableReplicas\":3}"));
+  kj_set(rs, "status", rt_parse("{\"replicas\":1,\"readyReplicas\":2,"
+                                "\"availableReplicas\":3}"));
   assert_message(errs, f->ops->validate_status_update(f->st, rs, old, errs),
                  "ReplicaSet.apps \"web\" is invalid: [status.readyReplicas: "
                  "Invalid value: 2: cannot be greater than status.replicas, "
@@ -350,7 +268,7 @@ static void test_validate_status(void **state)
                  "Invalid value: 3: cannot be greater than readyReplicas]");
   kj_free(errs);
   errs = kj_array();
-  kj_set(rs, "status", parse("{\"replicas\":0,\"observedGeneration\":-1}"));
+  kj_set(rs, "status", rt_parse("{\"replicas\":0,\"observedGeneration\":-1}"));
   assert_message(errs, f->ops->validate_status_update(f->st, rs, old, errs),
                  "ReplicaSet.apps \"web\" is invalid: status."
                  "observedGeneration: Invalid value: -1: must be greater than "
@@ -362,28 +280,12 @@ static void test_validate_status(void **state)
 
 /* ---- table -------------------------------------------------------------------- */
 
-static const char *row(fixture *f, const char *json, int64_t now)
-{
-  static char buf[2048];
-  kj *rs = parse(json), *cells = kj_array();
-  char *s;
-
-  assert_int_equal(f->ops->table_row(f->st, rs, now, cells), 0);
-  assert_int_equal(kj_len(cells), f->ops->n_columns);
-  s = kj_dump(cells, NULL);
-  snprintf(buf, sizeof buf, "%s", s);
-  free(s);
-  kj_free(cells);
-  kj_free(rs);
-  return buf;
-}
-
 static void test_table(void **state)
 {
   fixture *f = *state;
 
   assert_string_equal(
-      row(f, "{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":"
+      rt_row(f, "{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":"
              "\"2025-01-01T00:00:00Z\"},\"spec\":{\"replicas\":3,"
              "\"selector\":{\"matchLabels\":{\"tier\":\"fe\",\"app\":\"web\"},"
              "\"matchExpressions\":[{\"key\":\"env\",\"operator\":\"NotIn\","
@@ -392,28 +294,28 @@ static void test_table(void **state)
              "{\"name\":\"a\",\"image\":\"nginx\"},{\"name\":\"b\","
              "\"image\":\"redis:7\"}]}}},\"status\":{\"replicas\":2,"
              "\"readyReplicas\":1}}",
-          T0 + 125),
+             T0 + 125),
       "[\"web\",3,2,1,\"2m5s\",\"a,b\",\"nginx,redis:7\","
       "\"app=web,env notin (dev,qa),!gone,tier=fe\"]");
   assert_string_equal(
-      row(f, "{\"metadata\":{\"name\":\"x\"},\"spec\":{}}", T0),
+      rt_row(f, "{\"metadata\":{\"name\":\"x\"},\"spec\":{}}", T0),
       "[\"x\",0,0,0,\"<unknown>\",\"\",\"\",\"<none>\"]");
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registration, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_defaults, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_defaults_keep_values, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_validate_ok, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_ok, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_validate_selector, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_validate_spec, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_validate_update, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_validate_status, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_spec, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_update, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_status, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_table, setup, rt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,53 +38,14 @@
 #include <string.h>
 
 #include "kapi/plugin.h"
+#include "../common/ctl_util.h"
 
 #define DEFAULT_WORKERS 20
 #define FINALIZER_ORPHAN "orphan"
 #define FINALIZER_FOREGROUND "foregroundDeletion"
 #define CONFLICT_RETRIES 5
 
-static const kapi_host_api *api;
-static kapi_plugin *self;
-
 /* ---- small helpers ------------------------------------------------------ */
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static const kapi_obj *member(const kapi_obj *obj, const char *key)
-{
-  size_t i, n;
-  if (api->obj_type(obj) != KAPI_OBJ_OBJECT)
-    return NULL;
-  n = api->obj_len(obj);
-  for (i = 0; i < n; i++) {
-    const char *k = api->obj_key(obj, i);
-    if (k && !strcmp(k, key))
-      return api->obj_index(obj, i);
-  }
-  return NULL;
-}
-
-static const char *member_str(const kapi_obj *obj, const char *key)
-{
-  const kapi_obj *v = member(obj, key);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static int member_true(const kapi_obj *obj, const char *key)
-{
-  const char *v = api->obj_get(member(obj, key), "");
-  return v && !strcmp(v, "true");
-}
-
-static int streq(const char *a, const char *b)
-{
-  return a && b && !strcmp(a, b);
-}
 
 /* The index of `name` in metadata.finalizers, or -1. */
 static long finalizer_index(const kapi_obj *o, const char *name)
@@ -108,83 +69,17 @@ static int deleting_dependents(const kapi_obj *o)
   return being_deleted(o) && finalizer_index(o, FINALIZER_FOREGROUND) >= 0;
 }
 
-typedef struct buf {
-  char *s;
-  size_t len, cap;
-  int oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    if (!(p = realloc(b->s, cap))) {
-      b->oom = 1;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(buf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-  char tmp[256];
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof tmp)
-    buf_add(b, tmp, (size_t)n);
-  else
-    b->oom = 1;
-}
-
-static void buf_json_str(buf *b, const char *s)
-{
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  buf_add(b, "\"", 1);
-  for (; *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      char esc[2] = {'\\', (char)*p};
-      buf_add(b, esc, 2);
-    } else if (*p < 0x20) {
-      buf_printf(b, "\\u%04x", *p);
-    } else {
-      buf_add(b, (const char *)p, 1);
-    }
-  }
-  buf_add(b, "\"", 1);
-}
-
 /* A request; the answer (or Status) is freed unless ret takes it. */
 static int request(const char *method, const char *path, const char *ct,
                    const char *body, kapi_obj **ret)
 {
-  kapi_obj *out = NULL;
-  int rc = api->api_request(method, path, ct, body, &out, NULL);
-  if (rc < 0 && out) {
+  kapi_obj *st;
+  int rc = ctl_call(method, path, ct, body, ret, &st);
+  if (st) {
     api->log(self, 4, "%s %s: %s", method, path,
-             str_at(out, "/message") ? str_at(out, "/message") : "");
-    api->obj_free(out);
-    out = NULL;
+             str_at(st, "/message") ? str_at(st, "/message") : "");
+    api->obj_free(st);
   }
-  if (ret)
-    *ret = out;
-  else if (out)
-    api->obj_free(out);
   return rc;
 }
 
@@ -254,15 +149,6 @@ static int res_add(gc *g, const char *group, const char *version,
   return 0;
 }
 
-static int has_verb(const kapi_obj *verbs, const char *verb)
-{
-  size_t i, n = api->obj_len(verbs);
-  for (i = 0; i < n; i++)
-    if (streq(api->obj_get(api->obj_index(verbs, i), ""), verb))
-      return 1;
-  return 0;
-}
-
 /* Adds the deletable resources (list, watch, delete; no subresources;
  * not events, as upstream's ignoredResources) of one group version. */
 static int discover_group_version(gc *g, const char *group,
@@ -274,10 +160,7 @@ static int discover_group_version(gc *g, const char *group,
   size_t i, n;
   int rc;
 
-  if (*group)
-    snprintf(path, sizeof path, "/apis/%s/%s", group, version);
-  else
-    snprintf(path, sizeof path, "/api/%s", version);
+  gv_path(path, sizeof path, group, version);
   if ((rc = request("GET", path, NULL, NULL, &list)) < 0)
     return rc;
   resources = api->obj_lookup(list, "/resources");
@@ -346,11 +229,7 @@ static res *res_for_ref(gc *g, const kapi_obj *ref)
 static void obj_path(char *out, size_t len, const res *r, const char *ns,
                      const char *name)
 {
-  int n;
-  if (*r->group)
-    n = snprintf(out, len, "/apis/%s/%s", r->group, r->version);
-  else
-    n = snprintf(out, len, "/api/%s", r->version);
+  int n = gv_path(out, len, r->group, r->version);
   if (n < 0 || (size_t)n >= len)
     return;
   if (r->namespaced && ns && *ns)
@@ -872,26 +751,6 @@ static int sync_orphan(void *st, const char *key)
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
-static int config_int(const char *json, size_t len, const char *name,
-                      int dflt)
-{
-  char pat[64], *copy, *p;
-  long v = dflt;
-  if (!json || !len || !(copy = strndup(json, len)))
-    return dflt;
-  snprintf(pat, sizeof pat, "\"%s\"", name);
-  if ((p = strstr(copy, pat))) {
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-      p++;
-    v = strtol(p, NULL, 10);
-    if (v <= 0)
-      v = dflt;
-  }
-  free(copy);
-  return (int)v;
-}
-
 static int gc_start(void *st, kapi_ctl *ctl, kapi_error *e)
 {
   gc *g = st;
@@ -944,17 +803,16 @@ static const kapi_controller_ops gc_ops = {
 static int gc_init(kapi_plugin *p, const kapi_host_api *host,
                    const char *config, size_t config_len, kapi_error *e)
 {
-  api = host;
-  self = p;
-  if (!KAPI_API_HAS(api, register_controller) ||
-      !KAPI_API_HAS(api, obj_cache_key)) {
-    api->error_set(e, 500, "InternalError",
-                   "garbagecollector needs a host API of ABI 1.1");
-    return -ENOTSUP;
-  }
-  the_gc.workers = config_int(config, config_len, "concurrentSyncs",
-                              DEFAULT_WORKERS);
-  return api->register_controller(p, "garbagecollector", &gc_ops, &the_gc);
+  static const ctl_plugin_spec spec = {
+      .name = "garbagecollector",
+      .who = "garbagecollector",
+      .needs_cache_key = 1,
+      .ops = &gc_ops,
+      .state = &the_gc,
+      .workers = &the_gc.workers,
+      .default_workers = DEFAULT_WORKERS,
+  };
+  return ctl_plugin_init(p, host, config, config_len, e, &spec);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "garbagecollector", .version = "1.0.0",

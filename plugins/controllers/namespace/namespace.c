@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "kapi/plugin.h"
+#include "../common/ctl_util.h"
 
 #define DEFAULT_WORKERS 10
 #define FINALIZER_TOKEN "kubernetes"
@@ -33,133 +34,6 @@
 /* finalizerEstimateSeconds: when objects wait on finalizers. */
 #define FINALIZER_ESTIMATE_S 15
 #define CONFLICT_RETRIES 5
-
-static const kapi_host_api *api;
-static kapi_plugin *self;
-
-/* ---- small helpers ------------------------------------------------------ */
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static const kapi_obj *member(const kapi_obj *obj, const char *key)
-{
-  size_t i, n;
-  if (api->obj_type(obj) != KAPI_OBJ_OBJECT)
-    return NULL;
-  n = api->obj_len(obj);
-  for (i = 0; i < n; i++) {
-    const char *k = api->obj_key(obj, i);
-    if (k && !strcmp(k, key))
-      return api->obj_index(obj, i);
-  }
-  return NULL;
-}
-
-static const char *member_str(const kapi_obj *obj, const char *key)
-{
-  const kapi_obj *v = member(obj, key);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static int streq(const char *a, const char *b)
-{
-  return a && b && !strcmp(a, b);
-}
-
-static int has_verb(const kapi_obj *verbs, const char *verb)
-{
-  size_t i, n = api->obj_len(verbs);
-  for (i = 0; i < n; i++)
-    if (streq(api->obj_get(api->obj_index(verbs, i), ""), verb))
-      return 1;
-  return 0;
-}
-
-typedef struct buf {
-  char *s;
-  size_t len, cap;
-  int oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    if (!(p = realloc(b->s, cap))) {
-      b->oom = 1;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(buf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-  char tmp[512];
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof tmp)
-    buf_add(b, tmp, (size_t)n);
-  else
-    b->oom = 1;
-}
-
-static void buf_json_str(buf *b, const char *s)
-{
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  buf_add(b, "\"", 1);
-  for (; *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      char esc[2] = {'\\', (char)*p};
-      buf_add(b, esc, 2);
-    } else if (*p < 0x20) {
-      buf_printf(b, "\\u%04x", *p);
-    } else {
-      buf_add(b, (const char *)p, 1);
-    }
-  }
-  buf_add(b, "\"", 1);
-}
-
-/* A request; on failure `msg` (may be NULL) gets the Status message. */
-static int request(const char *method, const char *path, const char *ct,
-                   const char *body, kapi_obj **ret, char *msg, size_t len)
-{
-  kapi_obj *out = NULL;
-  int rc = api->api_request(method, path, ct, body, &out, NULL);
-  if (rc < 0) {
-    if (msg)
-      snprintf(msg, len, "%s", str_at(out, "/message") ? str_at(out, "/message")
-                                                       : strerror(-rc));
-    if (out)
-      api->obj_free(out);
-    out = NULL;
-  }
-  if (ret)
-    *ret = out;
-  else if (out)
-    api->obj_free(out);
-  return rc;
-}
 
 /* ---- discovery ------------------------------------------------------------ */
 
@@ -197,21 +71,17 @@ static int discover_gv(gvr_list *l, const char *group, const char *version,
   size_t i, n;
   int rc;
 
-  if (*group)
-    snprintf(path, sizeof path, "/apis/%s/%s", group, version);
-  else
-    snprintf(path, sizeof path, "/api/%s", version);
-  if ((rc = request("GET", path, NULL, NULL, &list, msg, len)) < 0)
+  gv_path(path, sizeof path, group, version);
+  if ((rc = ctl_request("GET", path, NULL, NULL, &list, msg, len, NULL)) < 0)
     return rc;
   rs = api->obj_lookup(list, "/resources");
   n = api->obj_len(rs);
   for (i = 0; i < n; i++) {
     const kapi_obj *r = api->obj_index(rs, i);
     const char *name = member_str(r, "name");
-    const char *nsd = api->obj_get(member(r, "namespaced"), "");
     const kapi_obj *verbs = member(r, "verbs");
     gvr *v;
-    if (!name || strchr(name, '/') || !streq(nsd, "true") ||
+    if (!name || strchr(name, '/') || !member_true(r, "namespaced") ||
         !has_verb(verbs, "list") || !has_verb(verbs, "delete"))
       continue;
     if (!(v = realloc(l->v, (l->n + 1) * sizeof *v))) {
@@ -247,7 +117,8 @@ static int discover(gvr_list *l, char *msg, size_t len)
 
   if ((rc = discover_gv(l, "", "v1", msg, len)) < 0)
     return rc;
-  if ((rc = request("GET", "/apis", NULL, NULL, &groups, msg, len)) < 0)
+  if ((rc = ctl_request("GET", "/apis", NULL, NULL, &groups, msg, len,
+                        NULL)) < 0)
     return rc;
   gl = api->obj_lookup(groups, "/groups");
   n = api->obj_len(gl);
@@ -346,7 +217,7 @@ static int64_t estimate_pods(const char *ns)
   int64_t est = 0;
 
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", ns);
-  if (request("GET", path, NULL, NULL, &list, NULL, 0) < 0)
+  if (ctl_request("GET", path, NULL, NULL, &list, NULL, 0, NULL) < 0)
     return 0;
   items = api->obj_lookup(list, "/items");
   n = api->obj_len(items);
@@ -375,7 +246,7 @@ static int delete_each(const gvr *g, const char *ns, char *msg, size_t len)
   int rc;
 
   collection_path(path, sizeof path, g, ns);
-  if ((rc = request("GET", path, NULL, NULL, &list, msg, len)) < 0)
+  if ((rc = ctl_request("GET", path, NULL, NULL, &list, msg, len, NULL)) < 0)
     return rc == -ENOENT || rc == -EOPNOTSUPP ? 0 : rc;
   items = api->obj_lookup(list, "/items");
   n = api->obj_len(items);
@@ -384,8 +255,8 @@ static int delete_each(const gvr *g, const char *ns, char *msg, size_t len)
     if (!name)
       continue;
     snprintf(item, sizeof item, "%s/%s", path, name);
-    rc = request("DELETE", item, "application/json", background, NULL, msg,
-                 len);
+    rc = ctl_request("DELETE", item, "application/json", background, NULL,
+                     msg, len, NULL);
     if (rc == -ENOENT)
       rc = 0;
   }
@@ -407,8 +278,8 @@ static void delete_content(gvr *g, const char *ns, totals *t)
     estimate = estimate_pods(ns);
   collection_path(path, sizeof path, g, ns);
   if (g->deletecollection) {
-    rc = request("DELETE", path, "application/json", background, NULL, msg,
-                 sizeof msg);
+    rc = ctl_request("DELETE", path, "application/json", background, NULL,
+                     msg, sizeof msg, NULL);
     /* Advertised but refused: remember, and go one by one. */
     if (rc == -EOPNOTSUPP || rc == -ENOENT)
       g->deletecollection = 0;
@@ -421,7 +292,7 @@ static void delete_content(gvr *g, const char *ns, totals *t)
     return;
   }
   /* What is left? */
-  if (request("GET", path, NULL, NULL, &list, msg, sizeof msg) < 0) {
+  if (ctl_request("GET", path, NULL, NULL, &list, msg, sizeof msg, NULL) < 0) {
     add_error(t, "%s", msg);
     return;
   }
@@ -680,7 +551,7 @@ static int put(const char *path, kapi_obj *ns)
   int rc;
   if (!body)
     return -ENOMEM;
-  rc = request("PUT", path, "application/json", body, NULL, NULL, 0);
+  rc = ctl_request("PUT", path, "application/json", body, NULL, NULL, 0, NULL);
   api->free(body);
   return rc;
 }
@@ -689,7 +560,7 @@ static int get_ns(const char *name, kapi_obj **ret)
 {
   char path[512];
   snprintf(path, sizeof path, "/api/v1/namespaces/%s", name);
-  return request("GET", path, NULL, NULL, ret, NULL, 0);
+  return ctl_request("GET", path, NULL, NULL, ret, NULL, 0, NULL);
 }
 
 /* updateNamespaceStatusFunc: phase Terminating, retried on conflict. */
@@ -865,26 +736,6 @@ static const kapi_inf_handler handler = {
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int config_int(const char *json, size_t len, const char *name,
-                      int dflt)
-{
-  char pat[64], *copy, *p;
-  long v = dflt;
-  if (!json || !len || !(copy = strndup(json, len)))
-    return dflt;
-  snprintf(pat, sizeof pat, "\"%s\"", name);
-  if ((p = strstr(copy, pat))) {
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-      p++;
-    v = strtol(p, NULL, 10);
-    if (v <= 0)
-      v = dflt;
-  }
-  free(copy);
-  return (int)v;
-}
-
 static int ns_start(void *st, kapi_ctl *ctl, kapi_error *e)
 {
   nsc *c = st;
@@ -908,16 +759,16 @@ static const kapi_controller_ops ns_ops = {
 static int ns_init(kapi_plugin *p, const kapi_host_api *host,
                    const char *config, size_t config_len, kapi_error *e)
 {
-  api = host;
-  self = p;
-  if (!KAPI_API_HAS(api, register_controller)) {
-    api->error_set(e, 500, "InternalError",
-                   "namespace controller needs a host API of ABI 1.1");
-    return -ENOTSUP;
-  }
-  the_nsc.workers = config_int(config, config_len, "concurrentSyncs",
-                               DEFAULT_WORKERS);
-  return api->register_controller(p, "namespace", &ns_ops, &the_nsc);
+  static const ctl_plugin_spec spec = {
+      .name = "namespace",
+      .who = "namespace controller",
+      .needs_cache_key = 0,
+      .ops = &ns_ops,
+      .state = &the_nsc,
+      .workers = &the_nsc.workers,
+      .default_workers = DEFAULT_WORKERS,
+  };
+  return ctl_plugin_init(p, host, config, config_len, e, &spec);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "namespace-controller", .version = "1.0.0",

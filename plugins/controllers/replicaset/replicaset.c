@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "kapi/plugin.h"
+#include "../common/ctl_util.h"
 
 /* Upstream's constants (replica_set.go, controller_utils.go). */
 #define BURST_REPLICAS 500
@@ -43,18 +44,8 @@
 #define MAX_PARALLEL 32
 
 #define DELETION_COST_ANNOTATION "controller.kubernetes.io/pod-deletion-cost"
-#define NS_TERMINATING_CAUSE "NamespaceTerminating"
-
-static const kapi_host_api *api;
-static kapi_plugin *self;
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
 
 static int64_t int_at(const kapi_obj *o, const char *ptr, int64_t dflt)
 {
@@ -64,27 +55,6 @@ static int64_t int_at(const kapi_obj *o, const char *ptr, int64_t dflt)
 }
 
 static int nonempty(const char *s) { return s && *s; }
-
-/* The member `key` of an object (keys may hold '/', so no pointer). */
-static const kapi_obj *member(const kapi_obj *obj, const char *key)
-{
-  size_t i, n;
-  if (api->obj_type(obj) != KAPI_OBJ_OBJECT)
-    return NULL;
-  n = api->obj_len(obj);
-  for (i = 0; i < n; i++) {
-    const char *k = api->obj_key(obj, i);
-    if (k && !strcmp(k, key))
-      return api->obj_index(obj, i);
-  }
-  return NULL;
-}
-
-static const char *member_str(const kapi_obj *obj, const char *key)
-{
-  const kapi_obj *v = member(obj, key);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
 
 /* Do two values serialise the same (reflect.DeepEqual for our inputs)? */
 static int same_json(const kapi_obj *a, const kapi_obj *b)
@@ -99,79 +69,6 @@ static int same_json(const kapi_obj *a, const kapi_obj *b)
   api->free(ja);
   api->free(jb);
   return eq;
-}
-
-/* A growing text buffer for request bodies. */
-typedef struct buf {
-  char *s;
-  size_t len, cap;
-  int oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    p = realloc(b->s, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void buf_puts(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(buf *b, const char *fmt, ...) KAPI_PRINTF(2, 3);
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-  char tmp[512], *big = NULL;
-  va_list ap;
-  int n;
-
-  va_start(ap, fmt);
-  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return;
-  if ((size_t)n < sizeof tmp) {
-    buf_add(b, tmp, n);
-    return;
-  }
-  va_start(ap, fmt);
-  n = vasprintf(&big, fmt, ap);
-  va_end(ap);
-  if (n >= 0)
-    buf_add(b, big, n);
-  free(big);
-}
-
-/* A JSON string literal. */
-static void buf_json_str(buf *b, const char *s)
-{
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  buf_add(b, "\"", 1);
-  for (; *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      char esc[2] = {'\\', (char)*p};
-      buf_add(b, esc, 2);
-    } else if (*p < 0x20) {
-      buf_printf(b, "\\u%04x", *p);
-    } else {
-      buf_add(b, (const char *)p, 1);
-    }
-  }
-  buf_add(b, "\"", 1);
 }
 
 /* The JSON of a value (or "null"). */
@@ -829,40 +726,6 @@ typedef struct rsc {
 
 static rsc the_rsc;
 
-/* A request to the API server.  On failure `msg` (may be NULL) gets the
- * Status message and *terminating whether a cause says the namespace is
- * being terminated. */
-static int request(const char *method, const char *path, const char *ct,
-                   const char *body, kapi_obj **ret, char *msg, size_t len,
-                   int *terminating)
-{
-  kapi_obj *out = NULL;
-  int rc = api->api_request(method, path, ct, body, &out, NULL);
-
-  if (terminating)
-    *terminating = 0;
-  if (rc < 0) {
-    const char *m = str_at(out, "/message");
-    const kapi_obj *causes = api->obj_lookup(out, "/details/causes");
-    size_t i, n = api->obj_len(causes);
-    if (msg)
-      snprintf(msg, len, "%s", m ? m : strerror(-rc));
-    for (i = 0; terminating && i < n; i++) {
-      const char *r = member_str(api->obj_index(causes, i), "reason");
-      if (r && !strcmp(r, NS_TERMINATING_CAUSE))
-        *terminating = 1;
-    }
-    if (out)
-      api->obj_free(out);
-    out = NULL;
-  }
-  if (ret)
-    *ret = out;
-  else if (out)
-    api->obj_free(out);
-  return rc;
-}
-
 static void enqueue_obj(rsc *c, const kapi_obj *rs)
 {
   char *key = api->obj_cache_key(rs);
@@ -1110,7 +973,7 @@ static int can_adopt(const kapi_obj *rs)
   int rc;
 
   rs_path(path, sizeof path, rs, NULL);
-  rc = request("GET", path, NULL, NULL, &fresh, NULL, 0, NULL);
+  rc = ctl_request("GET", path, NULL, NULL, &fresh, NULL, 0, NULL);
   if (rc < 0)
     return rc;
   uid = str_at(fresh, "/metadata/uid");
@@ -1161,8 +1024,8 @@ static int adopt_pod(const kapi_obj *rs, const kapi_obj *pod)
     return -ENOMEM;
   }
   pod_path(path, sizeof path, pod);
-  rc = request("PATCH", path, "application/json-patch+json", b.s, NULL, NULL,
-               0, NULL);
+  rc = ctl_request("PATCH", path, "application/json-patch+json", b.s, NULL,
+                   NULL, 0, NULL);
   free(b.s);
   return rc;
 }
@@ -1201,8 +1064,8 @@ static int release_pod(const kapi_obj *rs, const kapi_obj *pod)
     return -ENOMEM;
   }
   pod_path(path, sizeof path, pod);
-  rc = request("PATCH", path, "application/json-patch+json", b.s, NULL, NULL,
-               0, NULL);
+  rc = ctl_request("PATCH", path, "application/json-patch+json", b.s, NULL,
+                   NULL, 0, NULL);
   free(b.s);
   /* Gone, or changed under us (the test failed): not ours to keep. */
   if (rc == -ENOENT || rc == -EINVAL)
@@ -1344,8 +1207,8 @@ static int create_one(void *arg, size_t i)
   (void)i;
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods",
            str_at(m->rs, "/metadata/namespace"));
-  rc = request("POST", path, "application/json", m->body, &pod, msg,
-               sizeof msg, &terminating);
+  rc = ctl_request("POST", path, "application/json", m->body, &pod, msg,
+                   sizeof msg, &terminating);
   if (rc < 0) {
     /* Every create fails in a terminating namespace: not an error. */
     if (terminating)
@@ -1371,7 +1234,7 @@ static int delete_one(void *arg, size_t i)
   int rc;
 
   pod_path(path, sizeof path, pod);
-  rc = request("DELETE", path, NULL, NULL, NULL, msg, sizeof msg, NULL);
+  rc = ctl_request("DELETE", path, NULL, NULL, NULL, msg, sizeof msg, NULL);
   if (rc == 0) {
     api->ctl_event(m->c->ctl, m->rs, "Normal", "SuccessfulDelete",
                    "Deleted pod: %s", str_at(pod, "/metadata/name"));
@@ -1652,8 +1515,8 @@ static int update_status(const kapi_obj *rs, const char *status)
       rc = -ENOMEM;
       break;
     }
-    rc = request("PUT", path, "application/json", b.s, NULL, msg, sizeof msg,
-                 NULL);
+    rc = ctl_request("PUT", path, "application/json", b.s, NULL, msg,
+                     sizeof msg, NULL);
     free(b.s);
     if (rc == -ENOENT) {
       /* Deleted meanwhile: the next sync finds it gone. */
@@ -1666,7 +1529,7 @@ static int update_status(const kapi_obj *rs, const char *status)
       api->obj_free(fresh);
     fresh = NULL;
     rs_path(path, sizeof path, rs, NULL);
-    if (request("GET", path, NULL, NULL, &fresh, NULL, 0, NULL) < 0)
+    if (ctl_request("GET", path, NULL, NULL, &fresh, NULL, 0, NULL) < 0)
       break;
     rs_path(path, sizeof path, rs, "status");
   }
@@ -1760,31 +1623,6 @@ out:
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
-/* The "concurrentSyncs" integer of the plugin configuration, if any. */
-static int config_int(const char *json, size_t len, const char *name,
-                      int dflt)
-{
-  char pat[64], *copy, *p;
-  long v = dflt;
-
-  if (!json || !len)
-    return dflt;
-  copy = strndup(json, len);
-  if (!copy)
-    return dflt;
-  snprintf(pat, sizeof pat, "\"%s\"", name);
-  if ((p = strstr(copy, pat))) {
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-      p++;
-    v = strtol(p, NULL, 10);
-    if (v <= 0)
-      v = dflt;
-  }
-  free(copy);
-  return (int)v;
-}
-
 static int rs_start(void *st, kapi_ctl *ctl, kapi_error *e)
 {
   rsc *c = st;
@@ -1829,17 +1667,16 @@ static const kapi_controller_ops rs_ops = {
 static int rs_init(kapi_plugin *p, const kapi_host_api *host,
                    const char *config, size_t config_len, kapi_error *e)
 {
-  api = host;
-  self = p;
-  if (!KAPI_API_HAS(api, register_controller) ||
-      !KAPI_API_HAS(api, obj_cache_key)) {
-    api->error_set(e, 500, "InternalError",
-                   "replicaset needs a host API of ABI 1.1");
-    return -ENOTSUP;
-  }
-  the_rsc.workers = config_int(config, config_len, "concurrentSyncs",
-                               DEFAULT_WORKERS);
-  return api->register_controller(p, "replicaset", &rs_ops, &the_rsc);
+  static const ctl_plugin_spec spec = {
+      .name = "replicaset",
+      .who = "replicaset",
+      .needs_cache_key = 1,
+      .ops = &rs_ops,
+      .state = &the_rsc,
+      .workers = &the_rsc.workers,
+      .default_workers = DEFAULT_WORKERS,
+  };
+  return ctl_plugin_init(p, host, config, config_len, e, &spec);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "replicaset", .version = "1.0.0",
