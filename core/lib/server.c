@@ -107,6 +107,7 @@ struct stream_conn {
   pthread_mutex_t mu; /* guards suspended and the stream reads */
   int suspended;
   int woken;          /* queued on the hub's wake list */
+  int dead;           /* being freed: never queue it again */
   struct stream_conn *next_wake;
   struct stream_conn *prev, *next; /* all live streams */
   struct watch_hub *hub;
@@ -127,7 +128,7 @@ static void stream_wake(void *arg)
   struct stream_conn *sc = arg;
   struct watch_hub *hub = sc->hub;
   pthread_mutex_lock(&hub->mu);
-  if (!sc->woken) {
+  if (!sc->woken && !sc->dead) {
     sc->woken = 1;
     sc->next_wake = hub->wake_head;
     hub->wake_head = sc;
@@ -193,20 +194,28 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
   return n;
 }
 
-static void stream_free(void *cls)
+/* Takes sc off the hub's lists.  Caller holds hub->mu. */
+static void stream_unlink(struct watch_hub *hub, struct stream_conn *sc)
 {
-  struct stream_conn *sc = cls;
-  struct watch_hub *hub = sc->hub;
   struct stream_conn **pp;
-
-  /* After this no wake can come from the store. */
-  watch_stream_free(sc->ws);
-  pthread_mutex_lock(&hub->mu);
   for (pp = &hub->wake_head; *pp; pp = &(*pp)->next_wake)
     if (*pp == sc) {
       *pp = sc->next_wake;
       break;
     }
+  sc->woken = 0;
+}
+
+static void stream_free(void *cls)
+{
+  struct stream_conn *sc = cls;
+  struct watch_hub *hub = sc->hub;
+
+  /* Off the timer list first, so the hub thread stops looking at the
+   * stream; `dead` keeps a late store notification from queueing it. */
+  pthread_mutex_lock(&hub->mu);
+  sc->dead = 1;
+  stream_unlink(hub, sc);
   if (sc->prev)
     sc->prev->next = sc->next;
   else
@@ -214,6 +223,8 @@ static void stream_free(void *cls)
   if (sc->next)
     sc->next->prev = sc->prev;
   pthread_mutex_unlock(&hub->mu);
+  /* After this no notification can come from the store. */
+  watch_stream_free(sc->ws);
   pthread_mutex_destroy(&sc->mu);
   free(sc);
 }
