@@ -211,7 +211,7 @@ static kapi_plugins *load_plugins(const struct options *o,
   kapi_plugins *ps = NULL;
   name_map map = {0};
   kj *loader = NULL;
-  char err[1024];
+  char err[1024] = "";
 
   if (has_plugin_args(cfg)) {
     ps = kapi_plugins_new(NULL);

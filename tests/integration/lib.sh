@@ -84,7 +84,7 @@ start_cluster() {
   "$KAPI_BUILDDIR/kapi-controller-manager" --master "$SERVER" \
     --plugin-dir "$T/plugins-controllers" 2>>"$T/controller-manager.log" &
   CLUSTER_PIDS="$CLUSTER_PIDS $!"
-  "$KAPI_BUILDDIR/kapi-scheduler" --master "$SERVER" \
+  "$KAPI_BUILDDIR/kapi-scheduler" --master "$SERVER" --no-default-plugins \
     --plugin-dir "$T/plugins-sched-plugins" 2>>"$T/scheduler.log" &
   CLUSTER_PIDS="$CLUSTER_PIDS $!"
   "$KAPI_BUILDDIR/kapi-kubelet" --master "$SERVER" --hostname-override node-1 \
