@@ -37,6 +37,7 @@ static void node_spec(kl *k, kl_node *n, kl_node_spec *s)
   s->ephemeral_bytes = k->machine.ephemeral_bytes;
   s->max_pods = k->opt.max_pods ? k->opt.max_pods : 110;
   s->machine = &k->machine;
+  s->kubelet_port = k->kubelet_port;
 }
 
 static void remember_uid(kl_node *n, const kj *node)

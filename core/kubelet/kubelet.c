@@ -17,6 +17,7 @@
 
 #include "kubelet.h"
 #include "log.h"
+#include "logserver.h"
 #include "nodestatus.h"
 
 #define SYNC_TICK_NS KL_NS_PER_S
@@ -84,9 +85,13 @@ static int make_nodes(kl *k, char *err, size_t errlen)
                i / 256 % 64, i % 256);
     } else {
       snprintf(nd->name, sizeof nd->name, "%s", base);
+      /* The apiserver reaches the kubelet server at the InternalIP: a
+       * server bound to one address makes it the node's address. */
+      const char *addr = k->opt.address ? k->opt.address : "127.0.0.1";
       snprintf(nd->internal_ip, sizeof nd->internal_ip, "%s",
                k->opt.node_ip && *k->opt.node_ip ? k->opt.node_ip
-                                                 : k->machine.internal_ip);
+               : strcmp(addr, "0.0.0.0")          ? addr
+                                                  : k->machine.internal_ip);
     }
     if (kapi__strmap_put(k->nodes, nd->name, nd, NULL) != 0) {
       snprintf(err, errlen, "duplicate or invalid node name %s", nd->name);
@@ -207,6 +212,20 @@ int kl_start(kl *k, char *err, size_t errlen)
   }
   k->recorder = kapi_recorder_new(k->client, "kubelet",
                                   k->opt.hollow > 0 ? NULL : k->node[0].name);
+  /* Before the nodes register: they report the bound port.  Like
+   * upstream's --port 0 the server is optional: a taken port costs the
+   * logs, not the node. */
+  k->kubelet_port = k->opt.port; /* hollow nodes: what they would use */
+  if (k->opt.hollow <= 0) {
+    const char *addr = k->opt.address ? k->opt.address : "127.0.0.1";
+    char serr[256];
+    if (kl_logserver_start(k, addr, k->opt.port, &k->logserver, serr,
+                           sizeof serr) < 0)
+      LOG_ERROR("kubelet server disabled: %s", serr);
+    else
+      LOG_INFO("kubelet server listening on %s:%d", addr,
+               k->kubelet_port = kl_logserver_port(k->logserver));
+  }
 
   /* Nodes first, so that their pods have somewhere to be scheduled. */
   k->n_beats = k->n_nodes < 100 ? 1 : (k->n_nodes < 800 ? 4 : 8);
@@ -242,6 +261,8 @@ void kl_stop(kl *k)
   k->stopping = 1;
   pthread_cond_broadcast(&k->stop_cv);
   pthread_mutex_unlock(&k->stop_mu);
+  kl_logserver_stop(k->logserver);
+  k->logserver = NULL;
   if (k->informer)
     kapi_informer_stop(k->informer);
   kapi_workqueue_shutdown(k->queue);

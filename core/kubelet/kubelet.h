@@ -49,6 +49,8 @@ typedef struct kl_options {
   int64_t status_period_ns; /* --node-status-update-frequency */
   int workers;              /* pod workers; 0: by runtime */
   double qps;               /* API client QPS (main.c); 0: 50 per node */
+  const char *address;      /* the kubelet server's address; NULL: 127.0.0.1 */
+  int port;                 /* its port; 0: any free one */
 } kl_options;
 
 /* One node this process runs. */
@@ -116,6 +118,8 @@ struct kl {
   size_t n_threads;
   struct kl_heartbeat *beats; /* one per heartbeat thread */
   size_t n_beats;
+  struct kl_logserver *logserver; /* NULL with hollow nodes */
+  int kubelet_port;         /* reported as daemonEndpoints; 0 = none */
 };
 
 /* ---- lifecycle (kubelet.c) ---------------------------------------------- */

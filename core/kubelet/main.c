@@ -42,7 +42,12 @@ static void usage(FILE *out)
 "                                    $KUBECONFIG, then ~/.kube/config)\n"
 "  --master URL                      API server URL (overrides the kubeconfig)\n"
 "  --hostname-override NAME          node name (default: the hostname)\n"
-"  --node-ip IP                      the node's InternalIP (default: detected)\n"
+"  --node-ip IP                      the node's InternalIP (default: --address,\n"
+"                                    or detected when that is 0.0.0.0)\n"
+"  --address IP                      the kubelet server's address (default\n"
+"                                    127.0.0.1)\n"
+"  --port N                          the kubelet server's port, serving\n"
+"                                    /containerLogs (default 10250; 0: any free)\n"
 "  --runtime NAME                    container runtime plugin: process or fake\n"
 "                                    (default process)\n"
 "  --plugin-dir DIR                  load runtime plugins from DIR (repeatable;\n"
@@ -76,7 +81,8 @@ static int parse_quantity(const char *flag, const char *v, int64_t *milli)
 static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_HOSTNAME = KAPI_DAEMON_O_END, O_NODE_IP, O_RUNTIME, O_ROOT, O_CPU,
-         O_MEMORY, O_MAX_PODS, O_HOLLOW, O_STATUS, O_WORKERS, O_QPS };
+         O_MEMORY, O_MAX_PODS, O_HOLLOW, O_STATUS, O_WORKERS, O_QPS, O_ADDRESS,
+         O_PORT };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, KAPI_DAEMON_O_KUBECONFIG},
       {"master", required_argument, NULL, KAPI_DAEMON_O_MASTER},
@@ -92,6 +98,8 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"node-status-update-frequency", required_argument, NULL, O_STATUS},
       {"workers", required_argument, NULL, O_WORKERS},
       {"kube-api-qps", required_argument, NULL, O_QPS},
+      {"address", required_argument, NULL, O_ADDRESS},
+      {"port", required_argument, NULL, O_PORT},
       {"v", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -102,6 +110,8 @@ static int parse_options(int argc, char **argv, struct options *o)
   o->kl.runtime = "process";
   o->kl.root_dir = "./var/kubelet";
   o->kl.status_period_ns = 10 * KL_NS_PER_S;
+  o->kl.address = "127.0.0.1";
+  o->kl.port = 10250;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
     if ((r = kapi_daemon_flag(&o->f, c, optarg)) < 0)
       return -1;
@@ -133,6 +143,14 @@ static int parse_options(int argc, char **argv, struct options *o)
       break;
     case O_WORKERS: o->kl.workers = atoi(optarg); break;
     case O_QPS: o->kl.qps = atof(optarg); break;
+    case O_ADDRESS: o->kl.address = optarg; break;
+    case O_PORT:
+      o->kl.port = atoi(optarg);
+      if (o->kl.port < 0 || o->kl.port > 65535) {
+        fprintf(stderr, "invalid --port %s\n", optarg);
+        return -1;
+      }
+      break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }

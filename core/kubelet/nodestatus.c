@@ -138,7 +138,7 @@ kj *kl_node_status(const kl_node_spec *s, const kj *old, int64_t now)
   kj_append(addrs, address("InternalIP", s->internal_ip));
   kj_append(addrs, address("Hostname", s->hostname ? s->hostname : s->name));
   kj_set(st, "addresses", addrs);
-  kj_set(kj_child_object(ep, "kubeletEndpoint"), "Port", kj_int(10250));
+  kj_set(kj_child_object(ep, "kubeletEndpoint"), "Port", kj_int(s->kubelet_port));
   kj_set(st, "daemonEndpoints", ep);
   kj_set_str(info, "machineID", m ? m->machine_id : "");
   kj_set_str(info, "systemUUID", m ? m->system_uuid : "");

@@ -24,6 +24,7 @@ typedef struct kl_node_spec {
   const char *runtime;   /* "process" -> "kapi-process://0.1" */
   int64_t cpu_milli, memory_bytes, ephemeral_bytes, max_pods; /* capacity */
   const kl_machine *machine; /* nodeInfo (os image, kernel, ids) */
+  int kubelet_port;      /* daemonEndpoints.kubeletEndpoint.Port */
 } kl_node_spec;
 
 /* The Node to register (POST): metadata with upstream's labels and

@@ -239,6 +239,7 @@ static const struct subresource {
 } subresources[] = {
     {"binding", KAPI_SUB_BINDING, "", "v1", "Binding", {"create"}},
     {"finalize", 0, NULL, NULL, NULL, {"update"}},
+    {"log", KAPI_SUB_LOG, "", "v1", "Pod", {"get"}},
     {"scale", KAPI_SUB_SCALE, "autoscaling", "v1", "Scale",
      {"get", "patch", "update"}},
     {"status", KAPI_SUB_STATUS, NULL, NULL, NULL, {"get", "patch", "update"}},

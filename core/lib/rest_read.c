@@ -16,6 +16,7 @@
 #include "log.h"
 #include "meta.h"
 #include "rest.h"
+#include "rest_meta.h"
 #include "table.h"
 #include "watch_http.h"
 
@@ -114,6 +115,14 @@ static int wants_table(const kapi_req *r)
   return accept && kapi_wants_table(accept);
 }
 
+/* Checked before wants_table: a Table range listed after a
+ * PartialObjectMetadata one must not win. */
+static int wants_partial(const kapi_req *r)
+{
+  const char *accept = r->header ? r->header(r->conn, "Accept") : NULL;
+  return accept && kapi_wants_partial_metadata(accept);
+}
+
 void rest_answer_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
                         int code, const store_obj *o, kapi_response *resp)
 {
@@ -125,6 +134,13 @@ void rest_answer_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
     if (kj_parse(o->json, o->len, &obj, err, sizeof err) == 0)
       rest_answer_built(r, res, code, obj, resp);
     kj_free(obj);
+    return;
+  }
+  if (wants_partial(r)) {
+    size_t n;
+    char *meta = kapi_partial_metadata_json(o->json, o->len, &n);
+    if (meta)
+      kapi_response_take(resp, code, meta, n);
     return;
   }
   if (!wants_table(r)) {
@@ -529,13 +545,29 @@ static void list_answer_table(kapi_req *r, kapi_resource *res,
   kj_free(table);
 }
 
+static void list_answer_partial(struct list_result *lr, kapi_response *resp)
+{
+  char rv[32];
+  kj *list;
+  size_t i;
+
+  snprintf(rv, sizeof rv, "%" PRId64, lr->rv);
+  list = kapi_partial_metadata_list_new(rv, lr->cont, lr->remaining);
+  if (!list)
+    return;
+  for (i = 0; i < lr->n; i++)
+    kapi_partial_metadata_list_add(list, lr->parsed[i]);
+  kapi_response_json(resp, 200, list);
+  kj_free(list);
+}
+
 void rest_list(kapi_server *srv, kapi_req *r, kapi_resource *res,
                kapi_response *resp)
 {
   rest_selectors sel;
   struct list_result lr;
   kapi_error e;
-  int table = wants_table(r);
+  int partial = wants_partial(r), table = !partial && wants_table(r);
 
   kapi_error_init(&e);
   if (rest_query_rv(r, "resourceVersion", &e) < 0 ||
@@ -544,10 +576,12 @@ void rest_list(kapi_server *srv, kapi_req *r, kapi_resource *res,
     kapi_error_clear(&e);
     return;
   }
-  if (list_collect(srv, r, res, &sel, table, &lr, &e) < 0) {
+  if (list_collect(srv, r, res, &sel, table || partial, &lr, &e) < 0) {
     if (!kapi_error_isset(&e))
       kapi_error_internal(&e, "cannot list %s", res->ops->resource);
     list_answer_error(&e, &lr, resp);
+  } else if (partial) {
+    list_answer_partial(&lr, resp);
   } else if (table) {
     list_answer_table(r, res, &lr, resp);
   } else {

@@ -25,7 +25,9 @@
 #include "log.h"
 #include "meta.h"
 #include "patch.h"
+#include "patch_smp.h"
 #include "rest.h"
+#include "rest_log.h"
 
 static const char *meta_str(const kj *obj, const char *field)
 {
@@ -357,13 +359,24 @@ static kj *build_scale_from_patch(kapi_req *r, kapi_resource *res,
 
   if (!scale)
     return NULL;
-  if (p->json_patch) {
+  if (p->json_patch == 1) {
     rc = kapi_json_patch(scale, p->patch, err, sizeof err);
     if (rc < 0) {
       LOG_V(4, "json patch on scale: %s", err);
       kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
                       "due to an error in our request");
     }
+  } else if (p->json_patch == 2) {
+    /* Scale has no merge lists: this is a map merge with directives. */
+    rc = kapi_strategic_merge_patch(&scale, p->patch, "Scale", err,
+                                    sizeof err);
+    if (rc == -EDOM)
+      kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
+                      "due to an error in our request");
+    else if (rc == -EINVAL)
+      kapi_error_bad_request(e, "%s", err);
+    else if (rc < 0)
+      kapi_error_setf(e, 500, "", "%s", err);
   } else {
     rc = kapi_merge_patch(&scale, p->patch);
   }
@@ -419,13 +432,17 @@ static void scale_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
   kapi_error_init(&e);
   if (ct && n == 27 && !strncmp(ct, "application/json-patch+json", n)) {
     p.json_patch = 1;
+  } else if (ct && n == 38 &&
+             !strncmp(ct, "application/strategic-merge-patch+json", n)) {
+    p.json_patch = 2;
   } else if (!ct || n != 28 ||
              strncmp(ct, "application/merge-patch+json", n)) {
     kapi_error_setf(&e, 415, "UnsupportedMediaType",
                     "the body of the request was in an unknown format - "
                     "accepted media types include: "
                     "application/json-patch+json, "
-                    "application/merge-patch+json");
+                    "application/merge-patch+json, "
+                    "application/strategic-merge-patch+json");
     answer_error(resp, &e);
     return;
   }
@@ -707,6 +724,11 @@ void rest_subresource(kapi_server *srv, kapi_req *r, kapi_resource *res,
   } else if (!strcmp(sub, "binding") && (subs & KAPI_SUB_BINDING)) {
     if (!strcmp(v, "create"))
       binding_create(srv, r, res, 0, resp);
+    else
+      method_not_allowed(resp);
+  } else if (!strcmp(sub, "log") && (subs & KAPI_SUB_LOG)) {
+    if (!strcmp(v, "get"))
+      rest_log(srv, r, res, resp);
     else
       method_not_allowed(resp);
   } else if (!strcmp(sub, "finalize") && has_finalize(res)) {

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "meta.h"
 #include "patch.h"
+#include "patch_smp.h"
 #include "rest.h"
 #include "schema.h"
 
@@ -799,9 +800,23 @@ void rest_update(kapi_server *srv, kapi_req *r, kapi_resource *res,
 
 /* The parsed patch and how to apply it. */
 struct patch_ctx {
-  int json_patch; /* RFC 6902, else merge patch */
+  int json_patch; /* 1 RFC 6902, 2 strategic, else merge patch */
   kj *patch;
 };
+
+/* Upstream interpretStrategicMergePatchError: the sentinel format errors
+ * are 400s, lists of lists and retainKeys mismatches 422s; the rest come
+ * back unwrapped, i.e. as a 500 carrying the library's text. */
+static void smp_error(kapi_error *e, int rc, const char *err)
+{
+  if (rc == -EINVAL)
+    kapi_error_bad_request(e, "%s", err);
+  else if (rc == -EDOM)
+    kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
+                    "due to an error in our request");
+  else
+    kapi_error_setf(e, 500, "", "%s", err);
+}
 
 static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
                             void *arg, kapi_response *resp, kapi_error *e)
@@ -815,7 +830,7 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
 
   if (!obj)
     return NULL;
-  if (p->json_patch) {
+  if (p->json_patch == 1) {
     rc = kapi_json_patch(obj, p->patch, err, sizeof err);
     if (rc == -E2BIG) {
       kapi_error_setf(e, 413, "RequestEntityTooLarge", "%s", err);
@@ -826,6 +841,11 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
       kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
                       "due to an error in our request");
     }
+  } else if (p->json_patch == 2) {
+    rc = kapi_strategic_merge_patch(&obj, p->patch, res->ops->kind, err,
+                                    sizeof err);
+    if (rc < 0)
+      smp_error(e, rc, err);
   } else {
     rc = kapi_merge_patch(&obj, p->patch);
   }
@@ -853,6 +873,8 @@ static int patch_type(const char *ct)
     return 1;
   if (n == 28 && !strncmp(ct, "application/merge-patch+json", n))
     return 0;
+  if (n == 38 && !strncmp(ct, "application/strategic-merge-patch+json", n))
+    return 2;
   return -1;
 }
 
@@ -871,7 +893,8 @@ void rest_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
                     "the body of the request was in an unknown format - "
                     "accepted media types include: "
                     "application/json-patch+json, "
-                    "application/merge-patch+json");
+                    "application/merge-patch+json, "
+                    "application/strategic-merge-patch+json");
     answer_error(resp, &e);
     return;
   }

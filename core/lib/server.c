@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "rest_log.h"
 #include "server.h"
 #include "watch_http.h"
 
@@ -36,6 +37,7 @@ void kapi_response_reset(kapi_response *resp)
   free(resp->warnings);
   if (resp->stream)
     watch_stream_free(resp->stream);
+  kapi_byte_stream_free(resp->bytes);
   memset(resp, 0, sizeof *resp);
 }
 
@@ -260,6 +262,20 @@ static struct MHD_Response *stream_response(kapi_server *srv,
   return resp;
 }
 
+/* A proxied byte stream (pods/log): it waits briefly when empty, so an
+ * idle one costs its thread a few wake-ups a second. */
+static ssize_t byte_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  ssize_t n = kapi_byte_stream_read(cls, buf, max);
+  (void)pos;
+  return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void byte_stream_free(void *cls)
+{
+  kapi_byte_stream_free(cls);
+}
+
 /* ---- requests --------------------------------------------------------- */
 
 /* Per-request state kept by MHD between calls of the access handler. */
@@ -342,6 +358,13 @@ static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
     if (!resp)
       return MHD_NO;
     kr->stream = NULL; /* now owned by the response */
+  } else if (kr->bytes) {
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+                                             byte_stream_read, kr->bytes,
+                                             byte_stream_free);
+    if (!resp)
+      return MHD_NO;
+    kr->bytes = NULL; /* now owned by the response */
   } else {
     resp = MHD_create_response_from_buffer(kr->len, kr->body,
                                            MHD_RESPMEM_MUST_FREE);

@@ -26,6 +26,7 @@ typedef struct kapi_response {
   size_t len;
   char *warnings;           /* owned; "\n"-separated warning texts */
   watch_stream *stream;     /* owned until handed to the server */
+  struct kapi_byte_stream *bytes; /* rest_log.h; owned likewise */
 } kapi_response;
 
 void kapi_response_reset(kapi_response *resp);

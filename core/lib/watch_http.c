@@ -19,6 +19,7 @@
 #include "log.h"
 #include "meta.h"
 #include "rest.h"
+#include "rest_meta.h"
 #include "table.h"
 #include "watch_http.h"
 
@@ -30,6 +31,7 @@ struct watch_stream {
   kapi_watch *w;
   rest_selectors sel;
   int table;         /* Table rows instead of objects */
+  int partial;       /* PartialObjectMetadata instead of objects */
   int sent_columns;  /* the first Table event carries the columns */
   int bookmarks;
   time_t deadline;
@@ -88,7 +90,17 @@ static int encode_event(watch_stream *ws, const char *type, const kj *obj,
   int rc = out_str(ws, "{\"type\":\"");
   rc |= out_str(ws, type);
   rc |= out_str(ws, "\",\"object\":");
-  if (ws->table && obj) {
+  if (ws->partial) {
+    size_t n = 0;
+    kj *p = obj ? kapi_partial_metadata(obj) : NULL;
+    char *s = obj ? (p ? kj_dump(p, &n) : NULL)
+                  : kapi_partial_metadata_json(raw, raw_len, &n);
+    kj_free(p);
+    if (!s)
+      return -ENOMEM;
+    rc |= out_add(ws, s, n);
+    free(s);
+  } else if (ws->table && obj) {
     char *rv = (char *)kj_get_str(kj_get(obj, "metadata"), "resourceVersion");
     kj *t = kapi_table_new(ws->res, !ws->sent_columns, rv, NULL);
     char *s;
@@ -196,7 +208,8 @@ static int encode_bookmark(watch_stream *ws)
            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\","
            "\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%"
            PRId64 "\",\"creationTimestamp\":null}}}\n",
-           ws->res->ops->kind, ws->res->group_version,
+           ws->partial ? "PartialObjectMetadata" : ws->res->ops->kind,
+           ws->partial ? "meta.k8s.io/v1" : ws->res->group_version,
            kapi_watch_revision(ws->w));
   return out_str(ws, line);
 }
@@ -337,7 +350,8 @@ void kapi_watch_start(kapi_server *srv, kapi_req *r, kapi_resource *res,
   }
   ws->srv = srv;
   ws->res = res;
-  ws->table = accept && kapi_wants_table(accept);
+  ws->partial = accept && kapi_wants_partial_metadata(accept);
+  ws->table = !ws->partial && accept && kapi_wants_table(accept);
   ws->bookmarks = bm && !strcmp(bm, "true");
   ws->deadline = watch_deadline(r);
   atomic_store(&ws->next_bookmark, next_bookmark_at(ws, time(NULL)));

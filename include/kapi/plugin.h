@@ -257,6 +257,7 @@ enum {
   KAPI_SUB_STATUS = 1 << 0,  /* GET/PUT/PATCH .../status: only .status */
   KAPI_SUB_SCALE = 1 << 1,   /* autoscaling/v1 Scale over spec.replicas */
   KAPI_SUB_BINDING = 1 << 2, /* POST .../binding: sets spec.nodeName */
+  KAPI_SUB_LOG = 1 << 3,     /* GET .../log: proxied to the node's kubelet */
 };
 
 /* ---- scheduler plugins (KAPI_KIND_SCHED, since 1.1) ---------------------

@@ -413,9 +413,11 @@ check "--list-plugins: the chain in order" python3 -c '
 import re, sys
 chain = [tuple(l.split()[:2]) for l in open(sys.argv[1]) if re.match(r"(authn|authz|admission|resource)\s", l)]
 want = [("authn", "Anonymous"), ("authz", "AlwaysDeny"), ("authz", "AlwaysAllow"),
-        ("admission", "NamespaceLifecycle"), ("resource", "events"),
+        ("admission", "NamespaceLifecycle"), ("resource", "configmaps"),
+        ("resource", "events"),
         ("resource", "leases.coordination.k8s.io"), ("resource", "namespaces"),
-        ("resource", "nodes"), ("resource", "pods"), ("resource", "replicasets.apps")]
+        ("resource", "nodes"), ("resource", "pods"), ("resource", "replicasets.apps"),
+        ("resource", "secrets"), ("resource", "serviceaccounts")]
 print(open(sys.argv[1]).read())
 sys.exit(0 if chain == want else 1)' "$T/list.out"
 expect_output "--list-plugins: names each plugin's file" "^plugin +pod +[0-9.]+ +\\($PLUGINS/pod\\.so\\)" cat "$T/list.out"

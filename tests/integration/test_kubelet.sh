@@ -89,9 +89,10 @@ expect_output "kubectl get pods shows 1/1 Running" '^sleeper +1/1 +Running +0 ' 
 
 UID_=$(jp pod sleeper -o 'jsonpath={.metadata.uid}')
 LOGF=$T/kubelet/pods/default_sleeper_$UID_/main/0.log
-log_has_pid() { grep -Eq '^[0-9]+$' "$LOGF"; }
+# The runtime writes CRI log records: "<time> stdout F <line>".
+log_has_pid() { grep -Eq '^[^ ]+ stdout F [0-9]+$' "$LOGF"; }
 wait_for "the container's output is in its log file" 10 log_has_pid
-PID=$(head -1 "$LOGF" 2>/dev/null)
+PID=$(head -1 "$LOGF" 2>/dev/null | cut -d' ' -f4)
 live() { [ -n "$PID" ] && [ "$PID" -gt 1 ] && kill -0 "$PID"; }
 check "the container is a live process" live
 
@@ -163,7 +164,7 @@ wait_for "another pod runs" 20 survivor_runs
 UID_=$(jp pod survivor -o 'jsonpath={.metadata.uid}')
 LOGF=$T/kubelet/pods/default_survivor_$UID_/main/0.log
 wait_for "its process id is in its log" 10 log_has_pid
-PID=$(head -1 "$LOGF" 2>/dev/null)
+PID=$(head -1 "$LOGF" 2>/dev/null | cut -d' ' -f4)
 check "it is a live process" live
 stop_kubelets
 check "the kubelet stops on SIGTERM, and its containers with it" pid_gone

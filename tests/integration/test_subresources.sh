@@ -226,7 +226,7 @@ expect_output "kubectl get leases" '^node-1 +node-1 +[0-9]+s$' k get leases -n k
 # ---- discovery -----------------------------------------------------------------------
 
 req GET /api/v1
-jcheck "legacy discovery: pods/status and pods/binding" '[r["name"] for r in b["resources"] if r["name"].startswith("pods")] == ["pods", "pods/binding", "pods/status"]'
+jcheck "legacy discovery: pods/status and pods/binding" '[r["name"] for r in b["resources"] if r["name"].startswith("pods")] == ["pods", "pods/binding", "pods/log", "pods/status"]'
 jcheck "legacy discovery: namespaces/finalize, nodes/status" '"namespaces/finalize" in [r["name"] for r in b["resources"]] and "nodes/status" in [r["name"] for r in b["resources"]]'
 req GET /apis/apps/v1
 jcheck "legacy discovery: replicasets/scale is an autoscaling/v1 Scale" '[r for r in b["resources"] if r["name"] == "replicasets/scale"] == [{"name": "replicasets/scale", "singularName": "", "namespaced": True, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}]'

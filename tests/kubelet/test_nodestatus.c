@@ -42,6 +42,7 @@ static void spec_init(kl_node_spec *s, kl_machine *m)
   memset(s, 0, sizeof *s);
   s->name = "n1";
   s->internal_ip = "192.0.2.7";
+  s->kubelet_port = 10250;
   s->hostname = "n1";
   s->runtime = "process";
   s->cpu_milli = 4000;

@@ -115,6 +115,37 @@ static rt_status wait_exited(fx *f, const char *id)
   return s;
 }
 
+/* The text of a CRI log ("<time> <stream> <F|P> <text>" records) in
+ * place: F records end with a newline, P records do not.  A record that
+ * is not in that format stays as it is, so the comparison fails. */
+static void cri_text(char *buf)
+{
+  char *in = buf, *out = buf;
+  while (*in) {
+    char *nl = strchr(in, '\n'), *p = in, *text;
+    int full, i;
+    if (!nl)
+      break; /* a record being written */
+    for (i = 0; i < 2 && p < nl; i++) { /* skip the time and the stream */
+      char *sp = memchr(p, ' ', (size_t)(nl - p));
+      p = sp ? sp + 1 : nl;
+    }
+    if (p + 2 > nl || (p[0] != 'F' && p[0] != 'P') || p[1] != ' ') {
+      text = in;
+      full = 1;
+    } else {
+      text = p + 2;
+      full = p[0] == 'F';
+    }
+    memmove(out, text, (size_t)(nl - text));
+    out += nl - text;
+    if (full)
+      *out++ = '\n';
+    in = nl + 1;
+  }
+  *out = '\0';
+}
+
 /* Polls (up to 20 s) until the log's content is `want` (or, with
  * `sub`, contains it). */
 static void wait_log_match(fx *f, const char *log, const char *want, int sub)
@@ -130,6 +161,7 @@ static void wait_log_match(fx *f, const char *log, const char *want, int sub)
       fclose(fp);
     }
     buf[n] = '\0';
+    cri_text(buf);
     if (sub ? strstr(buf, want) != NULL : !strcmp(buf, want))
       return;
     sleep_ms(10);
@@ -152,7 +184,8 @@ static pid_t log_pid(fx *f, const char *log)
   for (i = 0; i < 2000 && pid <= 0; i++) {
     FILE *fp = fopen(path, "r");
     if (fp) {
-      if (fscanf(fp, "%ld", &pid) != 1)
+      /* The first record: "<time> stdout F <pid>". */
+      if (fscanf(fp, "%*s %*s %*s %ld", &pid) != 1)
         pid = 0;
       fclose(fp);
     }

@@ -7,7 +7,10 @@
  * container's spec.containers[].command + args (with $(VAR) expansion,
  * as the kubelet's ExpandContainerCommandAndArgs) runs with its env and
  * workingDir in a process group of its own, its stdout and stderr
- * appended raw to the log path the kubelet chose.  There are no images:
+ * written to the log path the kubelet chose in the CRI log format
+ * ("<RFC3339Nano> stdout|stderr F|P <line>", as containerd writes it)
+ * by a log thread per container reading the two pipes, so every line
+ * keeps the time it was written at.  There are no images:
  * a container without a command cannot run (ContainerCannotRun).
  *
  * Processes are spawned with posix_spawn (fork+exec in glibc, with
@@ -42,6 +45,8 @@
 
 #include "kapi/plugin.h"
 
+#define LOG_LINE_MAX 16384 /* longer lines are split into P records */
+
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Exit code reported for a container whose process could not start:
  * what runc-based runtimes report for a StartError. */
@@ -71,6 +76,7 @@ typedef struct container {
   pid_t pid;                 /* > 0 while running */
   int pidfd;                 /* -1 if none (old kernels: polled) */
   int busy;                  /* threads waiting on it in stop */
+  struct logger *logger;     /* NULL until started */
 } container;
 
 typedef struct proc_rt {
@@ -536,10 +542,152 @@ static int remove_pod_sandbox(void *st, const char *sandbox_id)
   return 0;
 }
 
+/* ---- the CRI log writer ----------------------------------------------- */
+
+/* One container's log thread: it owns the pipes' read ends and the log
+ * file, and ends at EOF on both pipes or when told to stop (a process
+ * that left the group may keep a pipe open forever). */
+struct logger {
+  pthread_t thread;
+  int fd[2];          /* stdout, stderr read ends; -1 once at EOF */
+  int out;            /* the log file */
+  volatile int stop;
+  int started;        /* thread is joinable */
+  unsigned write_errors;
+  char buf[2][LOG_LINE_MAX];
+  size_t len[2];
+};
+
+/* Appends one record with one write, so records never interleave. */
+static void log_record(struct logger *lg, int stream, const char *text,
+                       size_t n, int full)
+{
+  int64_t ns = now_ns();
+  time_t t = (time_t)(ns / 1000000000);
+  char ts[40], *line = malloc(n + 128);
+  struct tm tm;
+  size_t h;
+
+  if (!line)
+    return;
+  gmtime_r(&t, &tm);
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  h = (size_t)snprintf(line, 128, "%s.%09lldZ %s %c ", ts,
+                       (long long)(ns % 1000000000),
+                       stream ? "stderr" : "stdout", full ? 'F' : 'P');
+  memcpy(line + h, text, n);
+  line[h + n] = '\n';
+  /* A failed write has nowhere to be reported: the output is lost, as
+   * with a full disk under a real runtime. */
+  if (write(lg->out, line, h + n + 1) < 0)
+    lg->write_errors++;
+  free(line);
+}
+
+/* Writes the complete lines of stream i; a full buffer without a
+ * newline becomes a partial record. */
+static void log_flush(struct logger *lg, int i, int eof)
+{
+  char *b = lg->buf[i];
+  size_t start = 0, k;
+  for (k = 0; k < lg->len[i]; k++)
+    if (b[k] == '\n') {
+      log_record(lg, i, b + start, k - start, 1);
+      start = k + 1;
+    }
+  if (start < lg->len[i] && (eof || (start == 0 && lg->len[i] ==
+                                                      LOG_LINE_MAX))) {
+    log_record(lg, i, b + start, lg->len[i] - start, 0);
+    start = lg->len[i];
+  }
+  memmove(b, b + start, lg->len[i] - start);
+  lg->len[i] -= start;
+}
+
+static void *logger_main(void *arg)
+{
+  struct logger *lg = arg;
+  while (!lg->stop && (lg->fd[0] >= 0 || lg->fd[1] >= 0)) {
+    struct pollfd p[2];
+    int i;
+    for (i = 0; i < 2; i++)
+      p[i] = (struct pollfd){.fd = lg->fd[i], .events = POLLIN};
+    if (poll(p, 2, 200) <= 0)
+      continue;
+    for (i = 0; i < 2; i++) {
+      ssize_t n;
+      if (lg->fd[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      n = read(lg->fd[i], lg->buf[i] + lg->len[i],
+               LOG_LINE_MAX - lg->len[i]);
+      if (n > 0) {
+        lg->len[i] += (size_t)n;
+        log_flush(lg, i, 0);
+      } else if (n == 0 || errno != EINTR) {
+        log_flush(lg, i, 1);
+        close(lg->fd[i]);
+        lg->fd[i] = -1;
+      }
+    }
+  }
+  return NULL;
+}
+
+static void logger_free(struct logger *lg)
+{
+  int i;
+  if (!lg)
+    return;
+  lg->stop = 1;
+  if (lg->started)
+    pthread_join(lg->thread, NULL);
+  for (i = 0; i < 2; i++) {
+    if (lg->len[i])
+      log_flush(lg, i, 1);
+    if (lg->fd[i] >= 0)
+      close(lg->fd[i]);
+  }
+  close(lg->out);
+  free(lg);
+}
+
+/* Opens c's log file and the two pipes (write ends in w, for the child)
+ * and sets c->logger, its thread not started yet.  0 or -1 with *msg. */
+static int logger_open(container *c, int w[2], char **msg)
+{
+  struct logger *lg = calloc(1, sizeof *lg);
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (!lg)
+    return (*msg = printf_alloc("out of memory")), -1;
+  lg->out = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                 0644);
+  if (lg->out < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+    *msg = printf_alloc("cannot open the log %s: %s", c->log_path,
+                        strerror(errno));
+    if (lg->out >= 0)
+      close(lg->out);
+    if (out[0] >= 0) {
+      close(out[0]);
+      close(out[1]);
+    }
+    free(lg);
+    return -1;
+  }
+  lg->fd[0] = out[0];
+  lg->fd[1] = err[0];
+  w[0] = out[1];
+  w[1] = err[1];
+  lg->started = 1; /* until pthread_create says otherwise */
+  logger_free(c->logger); /* a restart of the same container: none */
+  c->logger = lg;
+  return 0;
+}
+
 /* ---- containers ----------------------------------------------------------- */
 
 static void free_container(container *c)
 {
+  logger_free(c->logger);
   free(c->name);
   free(c->image);
   free(c->log_path);
@@ -624,6 +772,7 @@ static void spawn_signals(posix_spawnattr_t *attr)
  * container is CREATED and only its creator's pod worker touches it. */
 static int spawn(container *c, const strv *env, pid_t *pid, char **msg)
 {
+  int w[2];
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   char *exe;
@@ -638,11 +787,14 @@ static int spawn(container *c, const strv *env, pid_t *pid, char **msg)
   exe = resolve(c->argv[0], env, msg);
   if (!exe)
     return -ENOENT;
+  if (logger_open(c, w, msg) < 0) {
+    free(exe);
+    return -EIO;
+  }
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, c->log_path,
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_adddup2(&fa, w[0], 1);
+  posix_spawn_file_actions_adddup2(&fa, w[1], 2);
   if (c->workdir && *c->workdir)
     posix_spawn_file_actions_addchdir_np(&fa, c->workdir);
   posix_spawnattr_init(&attr);
@@ -650,6 +802,17 @@ static int spawn(container *c, const strv *env, pid_t *pid, char **msg)
   rc = posix_spawn(pid, exe, &fa, &attr, c->argv, c->envp);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
+  /* Only the child may hold the write ends: EOF is its end. */
+  close(w[0]);
+  close(w[1]);
+  if (pthread_create(&c->logger->thread, NULL, logger_main, c->logger)) {
+    /* Without a reader the child would block on a full pipe. */
+    c->logger->stop = 1;
+    close(c->logger->fd[0]);
+    close(c->logger->fd[1]);
+    c->logger->fd[0] = c->logger->fd[1] = -1;
+    c->logger->started = 0;
+  }
   if (rc) {
     *msg = printf_alloc("exec: \"%s\": %s", c->argv[0], strerror(rc));
     if (c->workdir && *c->workdir && access(c->workdir, X_OK) < 0)

@@ -1,0 +1,34 @@
+/*
+ * patch_smp.h - strategic merge patch (application/strategic-merge-patch+json)
+ * as applied by the API server (upstream apimachinery
+ * pkg/util/strategicpatch, StrategicMergeMapPatch with the server's
+ * options: parallel deletion lists merged, unmatched nulls ignored).
+ *
+ * Upstream reads list merge keys and strategies from Go struct tags; kapi
+ * has no Go types, so the tags of the built-in kinds live in a static table
+ * inside patch_smp.c, looked up by (parent type, field name).  Kinds the
+ * table does not know merge maps recursively and replace every list.
+ */
+#ifndef KAPI_PATCH_SMP_H
+#define KAPI_PATCH_SMP_H
+
+#include <stddef.h>
+
+#include "json.h"
+
+/*
+ * Applies `patch` (borrowed; a JSON object) to *target (owned by the
+ * caller; may be replaced, e.g. by a top-level {"$patch":"replace"}) for an
+ * object of `kind` ("Pod", "Node", ...; borrowed, NULL = unknown).
+ * Returns 0, or on error writes a message into err and returns
+ *   -EINVAL  a malformed directive upstream answers with 400 BadRequest
+ *   -EDOM    upstream answers 422 (lists of lists, retainKeys mismatch)
+ *   -EIO     other patch errors (unknown $patch value, missing merge key),
+ *            which upstream returns unwrapped, i.e. as a 500
+ *   -ENOMEM
+ * On error *target is unchanged.
+ */
+int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
+                               char *err, size_t errlen);
+
+#endif
