@@ -715,3 +715,19 @@ int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
   *target = work;
   return 0;
 }
+
+/* ---- tags for other walkers ------------------------------------------ */
+
+int kapi_smp_kind_type(const char *kind)
+{
+  return (int)type_of_kind(kind);
+}
+
+int kapi_smp_field_type(int parent, const char *field, int *merge,
+                        const char **key)
+{
+  const struct smp_field *f = lookup((enum smp_type)parent, field);
+  *merge = (f->strategy & S_MERGE) != 0;
+  *key = f->key;
+  return (int)f->child;
+}

@@ -31,4 +31,15 @@
 int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
                                char *err, size_t errlen);
 
+/*
+ * The same tags for other walkers (managedfields.c): the type of a kind's
+ * top level (never 0), and the type of field `field` of type `parent`
+ * (0 = unknown: no tags below).  *merge is set to 1 for
+ * patchStrategy=merge lists, else 0; *key to their patchMergeKey (static)
+ * or NULL for scalar lists.
+ */
+int kapi_smp_kind_type(const char *kind);
+int kapi_smp_field_type(int parent, const char *field, int *merge,
+                        const char **key);
+
 #endif

@@ -21,8 +21,11 @@
 #include "meta.h"
 #include "patch.h"
 #include "patch_smp.h"
+#include "protobuf.h"
 #include "rest.h"
 #include "schema.h"
+#include "kyaml.h"
+#include "managedfields.h"
 
 #define UPDATE_RETRIES 16
 #define GENERATE_NAME_ATTEMPTS 8 /* upstream's maxNameGenerationCreateAttempts */
@@ -139,11 +142,21 @@ static kj *decode_object(kapi_req *r, kapi_resource *res, kapi_response *resp,
   size_t ndups = 0, i;
   kj *obj = NULL;
 
-  if (!is_json_type(ct)) {
+  if (kapi_protobuf_is_type(ct) &&
+      kapi_protobuf_supports(res->group_version, res->ops->kind)) {
+    /* kubectl's typed commands send protobuf: transcode, then go on
+     * as for JSON.  Kinds with no protobuf schema answer 415 below. */
+    if (kapi_protobuf_to_json(r->body, r->body_len, &obj, err,
+                              sizeof err) < 0) {
+      kapi_error_bad_request(e, "%s in version \"%s\" cannot be handled "
+                                "as a %s: %s", res->ops->kind,
+                             res->ops->version, res->ops->kind, err);
+      return NULL;
+    }
+  } else if (!is_json_type(ct)) {
     unsupported_media_type(e, ct);
     return NULL;
-  }
-  if (!r->body_len ||
+  } else if (!r->body_len ||
       kj_parse_dups(r->body, r->body_len, &obj, &dups, &ndups, err,
                     sizeof err) < 0) {
     kapi_error_bad_request(e, "%s in version \"%s\" cannot be handled as a "
@@ -241,6 +254,35 @@ static int validate_object(kapi_resource *res, const kj *obj, const kj *old,
   }
   kj_free(errs);
   return rc;
+}
+
+/* ---- managedFields ---------------------------------------------------------- */
+
+#define APPLY_PATCH 3 /* patch_type of application/apply-patch+yaml */
+
+static int patch_type(const char *ct);
+
+static int is_apply(kapi_req *r)
+{
+  return !strcmp(r->verb ? r->verb : "", "patch") &&
+         patch_type(kapi_req_header(r, "Content-Type")) == APPLY_PATCH;
+}
+
+/* Upstream records every non-apply write as an Update of the request's
+ * fieldManager, defaulting to the user agent's first token. */
+static int record_managed(kapi_req *r, kapi_resource *res, kj *obj,
+                          const kj *old)
+{
+  const char *fm = r->query ? r->query(r->conn, "fieldManager") : NULL;
+  char ua[129];
+  if (is_apply(r))
+    return 0;
+  if (!fm || !*fm) {
+    kapi_default_manager(kapi_req_header(r, "User-Agent"), ua, sizeof ua);
+    fm = ua;
+  }
+  return kapi_managed_record_update(obj, old, res->ops->kind, fm,
+                                    res->group_version, r->now);
 }
 
 /* ---- create --------------------------------------------------------------- */
@@ -407,6 +449,8 @@ static void create_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
     goto fail;
   if (res->ops->prepare_for_create)
     res->ops->prepare_for_create(res->st, (kapi_obj *)obj);
+  if (record_managed(r, res, obj, NULL) < 0)
+    goto fail;
   /* Types that track generation start at 1 whatever the client sent. */
   if (REST_OPS_GET(res->ops, track_generation) &&
       kj_set_int(kj_get(obj, "metadata"), "generation", 1) < 0)
@@ -603,6 +647,8 @@ static int read_current(kapi_server *srv, const char *key, kj **ret,
 
 static kj *build_from_body(kapi_req *r, kapi_resource *res, const kj *cur,
                            void *arg, kapi_response *resp, kapi_error *e);
+static kj *apply_new_object(kapi_req *r, kapi_resource *res, void *arg,
+                            kapi_error *e);
 
 /*
  * One attempt of an update: build, admit, validate, compare-and-swap.
@@ -628,6 +674,15 @@ static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
     if (!obj)
       goto fail;
     kj_remove(kj_get(obj, "metadata"), "resourceVersion");
+    r->operation = "CREATE";
+    create_object(srv, r, res, obj, resp);
+    return 0;
+  }
+  if (rc == -ENOENT && is_apply(r) && !*r->subresource) {
+    /* An apply patch creates what is missing (201). */
+    obj = apply_new_object(r, res, arg, e);
+    if (!obj)
+      goto fail;
     r->operation = "CREATE";
     create_object(srv, r, res, obj, resp);
     return 0;
@@ -676,7 +731,8 @@ static int update_once(kapi_server *srv, kapi_req *r, kapi_resource *res,
    * runs it before BeforeUpdate. */
   if (keep_system_fields(obj, cur) < 0 ||
       kapi_admission_mutate(srv, r, obj, e) < 0 ||
-      strategy->prepare(res, &obj, cur) < 0)
+      strategy->prepare(res, &obj, cur) < 0 ||
+      record_managed(r, res, obj, cur) < 0)
     goto fail;
   if (validate_object(res, obj, cur, strategy, e) < 0 ||
       kapi_admission_validate(srv, r, obj, e) < 0)
@@ -800,9 +856,43 @@ void rest_update(kapi_server *srv, kapi_req *r, kapi_resource *res,
 
 /* The parsed patch and how to apply it. */
 struct patch_ctx {
-  int json_patch; /* 1 RFC 6902, 2 strategic, else merge patch */
+  int json_patch; /* 1 RFC 6902, 2 strategic, 3 apply, else merge patch */
   kj *patch;
+  const char *manager; /* apply: fieldManager (borrowed) */
+  int force;           /* apply: force=true */
 };
+
+/* Server-side apply onto *obj (a copy of the live object, or empty). */
+static int apply_config(kapi_req *r, kapi_resource *res, struct patch_ctx *p,
+                        kj **obj, kapi_error *e)
+{
+  int rc = kapi_managed_apply(obj, p->patch, res->ops->kind, p->manager,
+                              res->group_version, p->force, r->now, e);
+  if (rc == -ENOMEM)
+    kapi_error_internal(e, "out of memory");
+  return rc;
+}
+
+static kj *apply_new_object(kapi_req *r, kapi_resource *res, void *arg,
+                            kapi_error *e)
+{
+  kj *obj = kj_object(), *meta;
+  if (!obj || apply_config(r, res, arg, &obj, e) < 0) {
+    kj_free(obj);
+    return NULL;
+  }
+  meta = kj_child_object(obj, "metadata");
+  if (!meta || kj_set_str(obj, "apiVersion", res->group_version) < 0 ||
+      kj_set_str(obj, "kind", res->ops->kind) < 0 ||
+      kj_set_str(meta, "name", r->name) < 0 ||
+      (res->ops->namespaced &&
+       kj_set_str(meta, "namespace", r->namespace_) < 0)) {
+    kj_free(obj);
+    return NULL;
+  }
+  kj_remove(meta, "resourceVersion");
+  return obj;
+}
 
 /* Upstream interpretStrategicMergePatchError: the sentinel format errors
  * are 400s, lists of lists and retainKeys mismatches 422s; the rest come
@@ -841,6 +931,8 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
       kapi_error_setf(e, 422, "Invalid", "the server rejected our request "
                       "due to an error in our request");
     }
+  } else if (p->json_patch == APPLY_PATCH) {
+    rc = apply_config(r, res, p, &obj, e);
   } else if (p->json_patch == 2) {
     rc = kapi_strategic_merge_patch(&obj, p->patch, res->ops->kind, err,
                                     sizeof err);
@@ -875,7 +967,26 @@ static int patch_type(const char *ct)
     return 0;
   if (n == 38 && !strncmp(ct, "application/strategic-merge-patch+json", n))
     return 2;
+  if (n == 28 && !strncmp(ct, "application/apply-patch+yaml", n))
+    return APPLY_PATCH;
   return -1;
+}
+
+/* upstream ValidatePatchOptions for apply: fieldManager is required. */
+static int apply_options(kapi_req *r, struct patch_ctx *p, kapi_error *e)
+{
+  const char *force = r->query ? r->query(r->conn, "force") : NULL;
+  p->manager = r->query ? r->query(r->conn, "fieldManager") : NULL;
+  p->force = force && !strcmp(force, "true");
+  if (!p->manager || !*p->manager) {
+    kj *errs = kj_array();
+    kapi_field_error(errs, "fieldManager", "FieldValueRequired", NULL,
+                     "is required for apply patch");
+    kapi_error_invalid(e, "meta.k8s.io", "PatchOptions", "", errs);
+    kj_free(errs);
+    return -EINVAL;
+  }
+  return 0;
 }
 
 void rest_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
@@ -894,12 +1005,27 @@ void rest_patch(kapi_server *srv, kapi_req *r, kapi_resource *res,
                     "accepted media types include: "
                     "application/json-patch+json, "
                     "application/merge-patch+json, "
+                    "application/apply-patch+yaml, "
                     "application/strategic-merge-patch+json");
     answer_error(resp, &e);
     return;
   }
   p.json_patch = type;
-  if (kj_parse(r->body ? r->body : "", r->body_len, &p.patch, err,
+  if (type == APPLY_PATCH && apply_options(r, &p, &e) < 0) {
+    answer_error(resp, &e);
+    return;
+  }
+  if (type == APPLY_PATCH) {
+    if (kapi_yaml_parse_one(r->body ? r->body : "", r->body_len, &p.patch,
+                            err, sizeof err) < 0 ||
+        p.patch->type != KJ_OBJECT) {
+      kj_free(p.patch);
+      kapi_error_bad_request(&e, "error decoding YAML: %s",
+                             p.patch ? "not an object" : err);
+      answer_error(resp, &e);
+      return;
+    }
+  } else if (kj_parse(r->body ? r->body : "", r->body_len, &p.patch, err,
                sizeof err) < 0) {
     kapi_error_bad_request(&e, "error decoding patch: %s", err);
     answer_error(resp, &e);

@@ -12,97 +12,9 @@
 #include <string.h>
 
 #include "kapi/plugin.h"
+#include "../common/registry_util.h"
 
-static const kapi_host_api *api;
-
-#define CONFIG_KEY_MAX 253         /* DNS1123SubdomainMaxLength */
 #define MAX_DATA_SIZE (1 << 20)    /* corev1.MaxSecretSize, 1 MiB */
-#define IMMUTABLE_MSG "field is immutable when `immutable` is set"
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static int is_true(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_BOOL &&
-         strcmp(api->obj_get(v, ""), "true") == 0;
-}
-
-/* The members of an object (0 for anything else). */
-static size_t map_len(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_OBJECT ? api->obj_len(v) : 0;
-}
-
-/* `s` as a JSON string into buf (the bad value of a field error). */
-static void json_quote(const char *s, char *buf, size_t len)
-{
-  size_t o = 0;
-  if (len < 3) {
-    buf[0] = '\0';
-    return;
-  }
-  buf[o++] = '"';
-  for (; *s && o + 8 < len; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      buf[o++] = '\\';
-      buf[o++] = (char)c;
-    } else if (c < 0x20) {
-      o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
-    } else {
-      buf[o++] = (char)c;
-    }
-  }
-  buf[o++] = '"';
-  buf[o] = '\0';
-}
-
-static int key_char_ok(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
-
-/* validation.IsConfigMapKey: one field error per message, on
- * "<bag>[<key>]". */
-static int check_key(kapi_obj *errs, const char *bag, const char *key)
-{
-  char field[600], bad[1200];
-  const char *p;
-  int ok = *key != '\0', n = 0;
-
-  snprintf(field, sizeof field, "%s[%s]", bag, key);
-  json_quote(key, bad, sizeof bad);
-  for (p = key; *p; p++)
-    if (!key_char_ok(*p))
-      ok = 0;
-  if (strlen(key) > CONFIG_KEY_MAX)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must be no more than 253 characters") == 0;
-  if (!ok)
-    n += api->field_error(
-             errs, field, "FieldValueInvalid", bad,
-             "a valid config key must consist of alphanumeric characters, "
-             "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
-             "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')") ==
-         0;
-  if (strcmp(key, ".") == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not be '.'") == 0;
-  else if (strcmp(key, "..") == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not be '..'") == 0;
-  else if (strncmp(key, "..", 2) == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not start with '..'") == 0;
-  return n;
-}
 
 /* Checks the keys of one bag and adds up the sizes of its values. */
 static int check_bag(const kapi_obj *cm, kapi_obj *errs, const char *bag,
@@ -120,7 +32,7 @@ static int check_bag(const kapi_obj *cm, kapi_obj *errs, const char *bag,
   for (i = 0; i < api->obj_len(m); i++) {
     const char *key = api->obj_key(m, i);
     const char *v = api->obj_get(api->obj_index(m, i), "");
-    n += check_key(errs, bag, key);
+    n += check_config_key(errs, bag, key);
     /* A key in data must not be in binaryData as well (checked once). */
     if (strcmp(bag, "data") == 0 &&
         api->obj_type(api->obj_lookup(cm, "/binaryData")) == KAPI_OBJ_OBJECT) {
@@ -156,33 +68,6 @@ static int cm_validate(void *st, const kapi_obj *cm, kapi_obj *errs)
   return n;
 }
 
-/* reflect.DeepEqual of two string maps, whatever the key order; an
- * absent map equals only an absent one. */
-static int same_map(const kapi_obj *a, const kapi_obj *b)
-{
-  size_t i, j;
-  if (api->obj_type(a) != api->obj_type(b))
-    return 0;
-  if (api->obj_type(a) != KAPI_OBJ_OBJECT)
-    return 1;
-  if (api->obj_len(a) != api->obj_len(b))
-    return 0;
-  for (i = 0; i < api->obj_len(a); i++) {
-    const char *k = api->obj_key(a, i);
-    const char *va = api->obj_get(api->obj_index(a, i), "");
-    for (j = 0; j < api->obj_len(b); j++)
-      if (strcmp(api->obj_key(b, j), k) == 0)
-        break;
-    if (j == api->obj_len(b))
-      return 0;
-    if (strcmp(va ? va : "",
-               api->obj_get(api->obj_index(b, j), "") ? api->obj_get(
-                   api->obj_index(b, j), "") : ""))
-      return 0;
-  }
-  return 1;
-}
-
 static int cm_validate_update(void *st, const kapi_obj *cm,
                               const kapi_obj *old, kapi_obj *errs)
 {
@@ -209,37 +94,19 @@ static int cm_validate_update(void *st, const kapi_obj *cm,
 /* ------------------------------------------------------------------ */
 
 static const kapi_column cm_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating "
-     "resources, although some resources may allow a client to request the "
-     "generation of an appropriate name automatically. Name is primarily "
-     "intended for creation idempotence and configuration definition. "
-     "Cannot be updated. More info: https://kubernetes.io/docs/concepts/"
-     "overview/working-with-objects/names#names",
-     0},
+    REG_NAME_COLUMN,
     {"Data", "string", "", "", 0},
-    {"Age", "string", "",
-     "CreationTimestamp is a timestamp representing the server time when "
-     "this object was created. It is not guaranteed to be set in "
-     "happens-before order across separate operations. Clients may not set "
-     "this value. It is represented in RFC3339 form and is in UTC.\n\n"
-     "Populated by the system. Read-only. Null for lists. More info: "
-     "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-     "api-conventions.md#metadata",
-     0},
+    REG_AGE_COLUMN,
 };
 
 static int cm_table_row(void *st, const kapi_obj *cm, int64_t now,
                         kapi_obj *cells)
 {
   const char *name = str_at(cm, "/metadata/name");
-  const char *created = str_at(cm, "/metadata/creationTimestamp");
   char age[64];
 
   (void)st;
-  if (!created || !*created ||
-      api->format_age(created, now, age, sizeof age) < 0)
-    snprintf(age, sizeof age, "<unknown>");
+  format_age_of(cm, now, age, sizeof age);
   api->obj_append_str(cells, "", name ? name : "");
   api->obj_append_int(cells, "", (int64_t)(map_len(cm, "/data") +
                                            map_len(cm, "/binaryData")));
@@ -282,8 +149,7 @@ static int cm_init(kapi_plugin *self, const kapi_host_api *host,
   (void)config;
   (void)config_len;
   (void)e;
-  api = host;
-  return api->register_resource(self, &cm_ops, NULL);
+  return reg_register(self, host, &cm_ops);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "configmap", .version = "0.1.0",

@@ -13,54 +13,9 @@
 #include <string.h>
 
 #include "kapi/plugin.h"
+#include "../common/registry_util.h"
 
-static const kapi_host_api *api;
-
-#define CONFIG_KEY_MAX 253      /* DNS1123SubdomainMaxLength */
 #define MAX_SECRET_SIZE (1 << 20) /* core.MaxSecretSize, 1 MiB */
-#define IMMUTABLE_MSG "field is immutable when `immutable` is set"
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
-
-static const char *or_empty(const char *s)
-{
-  return s ? s : "";
-}
-
-static int is_true(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_BOOL &&
-         strcmp(api->obj_get(v, ""), "true") == 0;
-}
-
-/* `s` as a JSON string into buf (the bad value of a field error). */
-static void json_quote(const char *s, char *buf, size_t len)
-{
-  size_t o = 0;
-  if (len < 3) {
-    buf[0] = '\0';
-    return;
-  }
-  buf[o++] = '"';
-  for (; *s && o + 8 < len; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      buf[o++] = '\\';
-      buf[o++] = (char)c;
-    } else if (c < 0x20) {
-      o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
-    } else {
-      buf[o++] = (char)c;
-    }
-  }
-  buf[o++] = '"';
-  buf[o] = '\0';
-}
 
 /* ------------------------------------------------------------------ */
 /* stringData -> data (Convert_v1_Secret_To_core_Secret)               */
@@ -159,46 +114,6 @@ static void secret_prepare_for_update(void *st, kapi_obj *secret,
 /* Validation (ValidateSecret, ValidateSecretUpdate)                   */
 /* ------------------------------------------------------------------ */
 
-static int key_char_ok(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
-
-/* validation.IsConfigMapKey on "data[<key>]". */
-static int check_key(kapi_obj *errs, const char *key)
-{
-  char field[600], bad[1200];
-  const char *p;
-  int ok = *key != '\0', n = 0;
-
-  snprintf(field, sizeof field, "data[%s]", key);
-  json_quote(key, bad, sizeof bad);
-  for (p = key; *p; p++)
-    if (!key_char_ok(*p))
-      ok = 0;
-  if (strlen(key) > CONFIG_KEY_MAX)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must be no more than 253 characters") == 0;
-  if (!ok)
-    n += api->field_error(
-             errs, field, "FieldValueInvalid", bad,
-             "a valid config key must consist of alphanumeric characters, "
-             "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
-             "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')") ==
-         0;
-  if (strcmp(key, ".") == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not be '.'") == 0;
-  else if (strcmp(key, "..") == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not be '..'") == 0;
-  else if (strncmp(key, "..", 2) == 0)
-    n += api->field_error(errs, field, "FieldValueInvalid", bad,
-                          "must not start with '..'") == 0;
-  return n;
-}
-
 static int has_key(const kapi_obj *secret, const char *key)
 {
   const kapi_obj *d = api->obj_lookup(secret, "/data");
@@ -263,7 +178,7 @@ static int secret_validate(void *st, const kapi_obj *secret, kapi_obj *errs)
   if (api->obj_type(d) == KAPI_OBJ_OBJECT)
     for (i = 0; i < api->obj_len(d); i++) {
       const char *v = api->obj_get(api->obj_index(d, i), "");
-      n += check_key(errs, api->obj_key(d, i));
+      n += check_config_key(errs, "data", api->obj_key(d, i));
       /* Values are base64: 3 bytes for every 4 characters. */
       total += (v ? strlen(v) : 0) / 4 * 3;
     }
@@ -271,29 +186,6 @@ static int secret_validate(void *st, const kapi_obj *secret, kapi_obj *errs)
     n += api->field_error(errs, "data", "FieldValueTooLong", NULL,
                           "may not be more than 1048576 bytes") == 0;
   return n + check_type(secret, errs);
-}
-
-/* reflect.DeepEqual of two string maps, whatever the key order. */
-static int same_map(const kapi_obj *a, const kapi_obj *b)
-{
-  size_t i, j;
-  if (api->obj_type(a) != api->obj_type(b))
-    return 0;
-  if (api->obj_type(a) != KAPI_OBJ_OBJECT)
-    return 1;
-  if (api->obj_len(a) != api->obj_len(b))
-    return 0;
-  for (i = 0; i < api->obj_len(a); i++) {
-    const char *k = api->obj_key(a, i);
-    for (j = 0; j < api->obj_len(b); j++)
-      if (strcmp(api->obj_key(b, j), k) == 0)
-        break;
-    if (j == api->obj_len(b) ||
-        strcmp(or_empty(api->obj_get(api->obj_index(a, i), "")),
-               or_empty(api->obj_get(api->obj_index(b, j), ""))))
-      return 0;
-  }
-  return 1;
 }
 
 static int secret_validate_update(void *st, const kapi_obj *secret,
@@ -325,47 +217,26 @@ static int secret_validate_update(void *st, const kapi_obj *secret,
 /* ------------------------------------------------------------------ */
 
 static const kapi_column secret_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating "
-     "resources, although some resources may allow a client to request the "
-     "generation of an appropriate name automatically. Name is primarily "
-     "intended for creation idempotence and configuration definition. "
-     "Cannot be updated. More info: https://kubernetes.io/docs/concepts/"
-     "overview/working-with-objects/names#names",
-     0},
+    REG_NAME_COLUMN,
     {"Type", "string", "",
      "Used to facilitate programmatic handling of secret data. More info: "
      "https://kubernetes.io/docs/concepts/configuration/secret/"
      "#secret-types",
      0},
     {"Data", "string", "", "", 0},
-    {"Age", "string", "",
-     "CreationTimestamp is a timestamp representing the server time when "
-     "this object was created. It is not guaranteed to be set in "
-     "happens-before order across separate operations. Clients may not set "
-     "this value. It is represented in RFC3339 form and is in UTC.\n\n"
-     "Populated by the system. Read-only. Null for lists. More info: "
-     "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-     "api-conventions.md#metadata",
-     0},
+    REG_AGE_COLUMN,
 };
 
 static int secret_table_row(void *st, const kapi_obj *secret, int64_t now,
                             kapi_obj *cells)
 {
-  const char *created = str_at(secret, "/metadata/creationTimestamp");
-  const kapi_obj *d = api->obj_lookup(secret, "/data");
   char age[64];
 
   (void)st;
-  if (!created || !*created ||
-      api->format_age(created, now, age, sizeof age) < 0)
-    snprintf(age, sizeof age, "<unknown>");
+  format_age_of(secret, now, age, sizeof age);
   api->obj_append_str(cells, "", or_empty(str_at(secret, "/metadata/name")));
   api->obj_append_str(cells, "", or_empty(str_at(secret, "/type")));
-  api->obj_append_int(
-      cells, "",
-      api->obj_type(d) == KAPI_OBJ_OBJECT ? (int64_t)api->obj_len(d) : 0);
+  api->obj_append_int(cells, "", (int64_t)map_len(secret, "/data"));
   api->obj_append_str(cells, "", age);
   return 0;
 }
@@ -412,8 +283,7 @@ static int secret_init(kapi_plugin *self, const kapi_host_api *host,
   (void)config;
   (void)config_len;
   (void)e;
-  api = host;
-  return api->register_resource(self, &secret_ops, NULL);
+  return reg_register(self, host, &secret_ops);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "secret", .version = "0.1.0",

@@ -10,50 +10,25 @@
 #include <stdio.h>
 
 #include "kapi/plugin.h"
-
-static const kapi_host_api *api;
-
-static const char *str_at(const kapi_obj *o, const char *ptr)
-{
-  const kapi_obj *v = api->obj_lookup(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
-}
+#include "../common/registry_util.h"
 
 static const kapi_column sa_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating "
-     "resources, although some resources may allow a client to request the "
-     "generation of an appropriate name automatically. Name is primarily "
-     "intended for creation idempotence and configuration definition. "
-     "Cannot be updated. More info: https://kubernetes.io/docs/concepts/"
-     "overview/working-with-objects/names#names",
-     0},
+    REG_NAME_COLUMN,
     {"Secrets", "string", "",
      "Secrets is a list of the secrets in the same namespace that pods "
      "running using this ServiceAccount are allowed to use.", 0},
-    {"Age", "string", "",
-     "CreationTimestamp is a timestamp representing the server time when "
-     "this object was created. It is not guaranteed to be set in "
-     "happens-before order across separate operations. Clients may not set "
-     "this value. It is represented in RFC3339 form and is in UTC.\n\n"
-     "Populated by the system. Read-only. Null for lists. More info: "
-     "https://git.k8s.io/community/contributors/devel/sig-architecture/"
-     "api-conventions.md#metadata",
-     0},
+    REG_AGE_COLUMN,
 };
 
 static int sa_table_row(void *st, const kapi_obj *sa, int64_t now,
                         kapi_obj *cells)
 {
   const char *name = str_at(sa, "/metadata/name");
-  const char *created = str_at(sa, "/metadata/creationTimestamp");
   const kapi_obj *secrets = api->obj_lookup(sa, "/secrets");
   char age[64];
 
   (void)st;
-  if (!created || !*created ||
-      api->format_age(created, now, age, sizeof age) < 0)
-    snprintf(age, sizeof age, "<unknown>");
+  format_age_of(sa, now, age, sizeof age);
   api->obj_append_str(cells, "", name ? name : "");
   api->obj_append_int(cells, "",
                       api->obj_type(secrets) == KAPI_OBJ_ARRAY
@@ -99,8 +74,7 @@ static int sa_init(kapi_plugin *self, const kapi_host_api *host,
   (void)config;
   (void)config_len;
   (void)e;
-  api = host;
-  return api->register_resource(self, &sa_ops, NULL);
+  return reg_register(self, host, &sa_ops);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "serviceaccount", .version = "0.1.0",

@@ -23,10 +23,9 @@
 #include <time.h>
 
 #include "kapi/plugin.h"
+#include "../common/runtime_util.h"
 
 #define EXIT_CODE_ANNOTATION "fake.kapi.io/exit-code"
-
-static const kapi_host_api *api;
 
 /* An entry of a hash table keyed by id; embedded first in what it holds. */
 typedef struct entry {
@@ -49,11 +48,8 @@ typedef struct container {
   struct container *sb_next, **sb_prev;
   sandbox *sb;
   char name[64];
-  kapi_container_state state;
-  int64_t created_at, started_at, finished_at;
-  int32_t exit_code;
-  int exits;          /* exits right after start, with exit_code */
-  const char *reason; /* static */
+  rt_life life;
+  int exits; /* exits right after start, with life.exit_code */
 } container;
 
 typedef struct fake_rt {
@@ -61,13 +57,6 @@ typedef struct fake_rt {
   table sandboxes, containers;
   uint64_t next_id;
 } fake_rt;
-
-static int64_t now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- hash table -------------------------------------------------------- */
 
@@ -163,12 +152,12 @@ static int run_pod_sandbox(void *st, const kapi_obj *pod, char *sandbox_id,
 
 static void stop_locked(container *c, int64_t now)
 {
-  if (c->state == KAPI_CONTAINER_RUNNING ||
-      c->state == KAPI_CONTAINER_CREATED) {
-    c->state = KAPI_CONTAINER_EXITED;
-    c->finished_at = now;
-    c->exit_code = 0;
-    c->reason = "Completed";
+  if (c->life.state == KAPI_CONTAINER_RUNNING ||
+      c->life.state == KAPI_CONTAINER_CREATED) {
+    c->life.state = KAPI_CONTAINER_EXITED;
+    c->life.finished_at = now;
+    c->life.exit_code = 0;
+    c->life.reason = "Completed";
   }
 }
 
@@ -254,16 +243,15 @@ static int create_container(void *st, const char *sandbox_id,
     return rc;
   }
   snprintf(c->name, sizeof c->name, "%s", name);
-  c->exits = wanted_exit(pod, name, &c->exit_code);
-  c->state = KAPI_CONTAINER_CREATED;
-  c->created_at = now_ns();
+  c->exits = wanted_exit(pod, name, &c->life.exit_code);
+  c->life.state = KAPI_CONTAINER_CREATED;
+  c->life.created_at = now_ns();
   pthread_mutex_lock(&rt->mu);
   s = (sandbox *)table_get(&rt->sandboxes, sandbox_id);
   if (!s) {
     pthread_mutex_unlock(&rt->mu);
     free(c);
-    api->error_set(e, 404, "NotFound", "sandbox %s not found", sandbox_id);
-    return -ENOENT;
+    return rt_sandbox_not_found(e, sandbox_id);
   }
   snprintf(c->e.id, sizeof c->e.id, "fake-%llx",
            (unsigned long long)++rt->next_id);
@@ -295,18 +283,15 @@ static int start_container(void *st, const char *container_id, kapi_error *e)
     api->error_set(e, 404, "NotFound", "container %s not found",
                    container_id);
     rc = -ENOENT;
-  } else if (c->state != KAPI_CONTAINER_CREATED) {
+  } else if (c->life.state != KAPI_CONTAINER_CREATED) {
     api->error_set(e, 409, "Conflict", "container %s is not created",
                    container_id);
     rc = -EBUSY;
   } else {
-    c->started_at = now_ns();
-    c->state = KAPI_CONTAINER_RUNNING;
-    if (c->exits) {
-      c->state = KAPI_CONTAINER_EXITED;
-      c->finished_at = c->started_at;
-      c->reason = c->exit_code == 0 ? "Completed" : "Error";
-    }
+    c->life.started_at = now_ns();
+    c->life.state = KAPI_CONTAINER_RUNNING;
+    if (c->exits)
+      rt_mark_exited(&c->life, c->life.started_at, c->life.exit_code);
   }
   pthread_mutex_unlock(&rt->mu);
   return rc;
@@ -343,21 +328,7 @@ static int remove_container(void *st, const char *container_id)
 
 static void report(const container *c, kapi_container_status_fn fn, void *arg)
 {
-  kapi_container_status s = {
-      .size = sizeof s,
-      .id = c->e.id,
-      .sandbox_id = c->sb->e.id,
-      .name = c->name,
-      .state = c->state,
-      .created_at = c->created_at,
-      .started_at = c->started_at,
-      .finished_at = c->finished_at,
-      .exit_code = c->exit_code,
-      .reason = c->reason,
-      .message = NULL,
-      .log_path = NULL,
-  };
-  fn(arg, &s);
+  rt_report(c->e.id, c->sb->e.id, c->name, &c->life, NULL, NULL, fn, arg);
 }
 
 static int container_status(void *st, const char *container_id,
@@ -388,18 +359,7 @@ static int list_containers(void *st, kapi_container_status_fn fn, void *arg)
   return 0;
 }
 
-static const kapi_runtime_ops fake_ops = {
-    .size = sizeof(kapi_runtime_ops),
-    .run_pod_sandbox = run_pod_sandbox,
-    .stop_pod_sandbox = stop_pod_sandbox,
-    .remove_pod_sandbox = remove_pod_sandbox,
-    .create_container = create_container,
-    .start_container = start_container,
-    .stop_container = stop_container,
-    .remove_container = remove_container,
-    .container_status = container_status,
-    .list_containers = list_containers,
-};
+RT_RUNTIME_OPS(fake_ops);
 
 static fake_rt *the_rt;
 
@@ -422,12 +382,9 @@ static int fake_init(kapi_plugin *p, const kapi_host_api *host,
   int rc;
   (void)config;
   (void)config_len;
-  if (!KAPI_API_HAS(host, register_runtime)) {
-    host->error_set(e, 500, "InternalError",
-                    "the host has no container runtime support (ABI < 1.1)");
-    return -ENOTSUP;
-  }
-  api = host;
+  rc = rt_host_ok(host, e);
+  if (rc < 0)
+    return rc;
   rt = calloc(1, sizeof *rt);
   if (!rt)
     return -ENOMEM;

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "kapi/plugin.h"
+#include "../common/runtime_util.h"
 
 #define LOG_LINE_MAX 16384 /* longer lines are split into P records */
 
@@ -52,7 +53,6 @@
  * what runc-based runtimes report for a StartError. */
 #define EXIT_CANNOT_RUN 128
 
-static const kapi_host_api *api;
 static kapi_plugin *self;
 
 typedef struct sandbox {
@@ -68,10 +68,7 @@ typedef struct container {
   char sandbox_id[KAPI_ID_MAX];
   char *name, *image, *log_path, *workdir;
   char **argv, **envp;       /* NULL-terminated, owned; argv NULL = none */
-  kapi_container_state state;
-  int64_t created_at, started_at, finished_at;
-  int32_t exit_code;
-  const char *reason;        /* static text */
+  rt_life life;
   char *message;             /* owned */
   pid_t pid;                 /* > 0 while running */
   int pidfd;                 /* -1 if none (old kernels: polled) */
@@ -90,13 +87,6 @@ typedef struct proc_rt {
   pthread_t reaper;
   int reaper_started;
 } proc_rt;
-
-static int64_t now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static char *dupstr(const char *s)
 {
@@ -360,20 +350,19 @@ static char *resolve(const char *cmd, const strv *env, char **msg)
 
 static void record_exit(proc_rt *rt, container *c, int wstatus)
 {
-  c->state = KAPI_CONTAINER_EXITED;
-  c->finished_at = now_ns();
+  int32_t code = c->life.exit_code;
   if (WIFEXITED(wstatus))
-    c->exit_code = WEXITSTATUS(wstatus);
+    code = WEXITSTATUS(wstatus);
   else if (WIFSIGNALED(wstatus))
-    c->exit_code = 128 + WTERMSIG(wstatus);
-  c->reason = c->exit_code == 0 ? "Completed" : "Error";
+    code = 128 + WTERMSIG(wstatus);
+  rt_mark_exited(&c->life, now_ns(), code);
   if (c->pidfd >= 0)
     close(c->pidfd);
   c->pidfd = -1;
   c->pid = 0;
   pthread_cond_broadcast(&rt->changed);
   api->log(self, 4, "container %s (%s) exited with code %d", c->id, c->name,
-           (int)c->exit_code);
+           (int)c->life.exit_code);
 }
 
 /*
@@ -730,14 +719,13 @@ static int create_container(void *st, const char *sandbox_id,
     api->error_set(e, 500, "InternalError", "out of memory");
     return -ENOMEM;
   }
-  c->state = KAPI_CONTAINER_CREATED;
-  c->created_at = now_ns();
+  c->life.state = KAPI_CONTAINER_CREATED;
+  c->life.created_at = now_ns();
   pthread_mutex_lock(&rt->mu);
   if (!find_sandbox(rt, sandbox_id)) {
     pthread_mutex_unlock(&rt->mu);
     free_container(c);
-    api->error_set(e, 404, "NotFound", "sandbox %s not found", sandbox_id);
-    return -ENOENT;
+    return rt_sandbox_not_found(e, sandbox_id);
   }
   snprintf(c->sandbox_id, sizeof c->sandbox_id, "%s", sandbox_id);
   new_id(rt, c->id);
@@ -835,7 +823,7 @@ static int start_container(void *st, const char *container_id, kapi_error *e)
 
   pthread_mutex_lock(&rt->mu);
   c = find_container(rt, container_id);
-  if (!c || c->state != KAPI_CONTAINER_CREATED) {
+  if (!c || c->life.state != KAPI_CONTAINER_CREATED) {
     pthread_mutex_unlock(&rt->mu);
     api->error_set(e, c ? 409 : 404, c ? "Conflict" : "NotFound",
                    "container %s %s", container_id,
@@ -854,11 +842,11 @@ static int start_container(void *st, const char *container_id, kapi_error *e)
   c->busy--;
   if (rc < 0) {
     /* Never started: exited at once, as a runtime reports a StartError. */
-    c->state = KAPI_CONTAINER_EXITED;
-    c->started_at = 0;
-    c->finished_at = now_ns();
-    c->exit_code = EXIT_CANNOT_RUN;
-    c->reason = "ContainerCannotRun";
+    c->life.state = KAPI_CONTAINER_EXITED;
+    c->life.started_at = 0;
+    c->life.finished_at = now_ns();
+    c->life.exit_code = EXIT_CANNOT_RUN;
+    c->life.reason = "ContainerCannotRun";
     free(c->message);
     c->message = msg;
     api->error_set(e, 500, "ContainerCannotRun", "%s",
@@ -867,8 +855,8 @@ static int start_container(void *st, const char *container_id, kapi_error *e)
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     c->pid = pid;
     c->pidfd = fd >= 0 ? fd : -1;
-    c->state = KAPI_CONTAINER_RUNNING;
-    c->started_at = now_ns();
+    c->life.state = KAPI_CONTAINER_RUNNING;
+    c->life.started_at = now_ns();
     api->log(self, 4, "container %s (%s) started as pid %d", c->id, c->name,
              (int)pid);
   }
@@ -911,10 +899,10 @@ static int stop_container(void *st, const char *container_id,
     pthread_mutex_unlock(&rt->mu);
     return -ENOENT;
   }
-  if (c->state == KAPI_CONTAINER_CREATED) {
-    c->state = KAPI_CONTAINER_EXITED;
-    c->finished_at = now_ns();
-    c->reason = "Completed";
+  if (c->life.state == KAPI_CONTAINER_CREATED) {
+    c->life.state = KAPI_CONTAINER_EXITED;
+    c->life.finished_at = now_ns();
+    c->life.reason = "Completed";
   }
   c->busy++;
   if (c->pid > 0 && timeout_s > 0) {
@@ -958,21 +946,8 @@ static int remove_container(void *st, const char *container_id)
 
 static void report(const container *c, kapi_container_status_fn fn, void *arg)
 {
-  kapi_container_status s = {
-      .size = sizeof s,
-      .id = c->id,
-      .sandbox_id = c->sandbox_id,
-      .name = c->name,
-      .state = c->state,
-      .created_at = c->created_at,
-      .started_at = c->started_at,
-      .finished_at = c->finished_at,
-      .exit_code = c->exit_code,
-      .reason = c->reason,
-      .message = c->message,
-      .log_path = c->log_path,
-  };
-  fn(arg, &s);
+  rt_report(c->id, c->sandbox_id, c->name, &c->life, c->message, c->log_path,
+            fn, arg);
 }
 
 static int container_status(void *st, const char *container_id,
@@ -1001,18 +976,7 @@ static int list_containers(void *st, kapi_container_status_fn fn, void *arg)
   return 0;
 }
 
-static const kapi_runtime_ops process_ops = {
-    .size = sizeof(kapi_runtime_ops),
-    .run_pod_sandbox = run_pod_sandbox,
-    .stop_pod_sandbox = stop_pod_sandbox,
-    .remove_pod_sandbox = remove_pod_sandbox,
-    .create_container = create_container,
-    .start_container = start_container,
-    .stop_container = stop_container,
-    .remove_container = remove_container,
-    .container_status = container_status,
-    .list_containers = list_containers,
-};
+RT_RUNTIME_OPS(process_ops);
 
 /* ---- plugin lifecycle ------------------------------------------------------ */
 
@@ -1076,12 +1040,9 @@ static int process_init(kapi_plugin *p, const kapi_host_api *host,
   (void)config;
   (void)config_len;
 
-  if (!KAPI_API_HAS(host, register_runtime)) {
-    host->error_set(e, 500, "InternalError",
-                    "the host has no container runtime support (ABI < 1.1)");
-    return -ENOTSUP;
-  }
-  api = host;
+  rc = rt_host_ok(host, e);
+  if (rc < 0)
+    return rc;
   self = p;
   rt = calloc(1, sizeof *rt);
   if (!rt)
