@@ -238,6 +238,7 @@ static const struct subresource {
   const char *const verbs[4];
 } subresources[] = {
     {"binding", KAPI_SUB_BINDING, "", "v1", "Binding", {"create"}},
+    {"eviction", KAPI_SUB_EVICTION, "policy", "v1", "Eviction", {"create"}},
     {"finalize", 0, NULL, NULL, NULL, {"update"}},
     {"log", KAPI_SUB_LOG, "", "v1", "Pod", {"get"}},
     {"scale", KAPI_SUB_SCALE, "autoscaling", "v1", "Scale",

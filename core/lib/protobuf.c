@@ -20,10 +20,12 @@ typedef enum pb_type {
   PB_STRING,    /* string */
   PB_BYTES,     /* bytes -> base64 */
   PB_INT,       /* int64/int32 varint (int32 sign-extended on the wire) */
+  PB_OPTINT,    /* optional (*int32 in Go) varint: kept even when 0 */
   PB_BOOL,      /* bool */
   PB_MESSAGE,   /* nested message -> object */
   PB_MAP_STR,   /* map<string,string> -> object of strings */
   PB_MAP_BYTES, /* map<string,bytes> -> object of base64 strings */
+  PB_MAP_QTY,   /* map<string,resource.Quantity {1 string}> -> strings */
   PB_TIME,      /* metav1.Time {1 seconds, 2 nanos} -> RFC 3339 */
   PB_INTORSTR,  /* intstr.IntOrString {1 type, 2 intVal, 3 strVal} */
   PB_IGNORE,    /* dropped (managedFields: server-owned) */
@@ -147,6 +149,47 @@ MESSAGE(cluster_role, M(1, "metadata", object_meta),
 MESSAGE(role_binding, M(1, "metadata", object_meta),
         RM(2, "subjects", subject), M(3, "roleRef", role_ref));
 
+/* core/v1 PodTemplateSpec, with the parts of PodSpec that kubectl's
+ * generators (create deployment) fill in; other fields are skipped. */
+MESSAGE(container_port, F(1, "name", PB_STRING), F(2, "hostPort", PB_INT),
+        F(3, "containerPort", PB_INT), F(4, "protocol", PB_STRING),
+        F(5, "hostIP", PB_STRING));
+MESSAGE(env_var, F(1, "name", PB_STRING), F(2, "value", PB_STRING));
+MESSAGE(resource_requirements, F(1, "limits", PB_MAP_QTY),
+        F(2, "requests", PB_MAP_QTY));
+MESSAGE(container, F(1, "name", PB_STRING), F(2, "image", PB_STRING),
+        R(3, "command", PB_STRING), R(4, "args", PB_STRING),
+        F(5, "workingDir", PB_STRING), RM(6, "ports", container_port),
+        RM(7, "env", env_var), M(8, "resources", resource_requirements),
+        F(13, "terminationMessagePath", PB_STRING),
+        F(14, "imagePullPolicy", PB_STRING), F(16, "stdin", PB_BOOL),
+        F(17, "stdinOnce", PB_BOOL), F(18, "tty", PB_BOOL),
+        F(20, "terminationMessagePolicy", PB_STRING));
+MESSAGE(pod_spec, RM(2, "containers", container),
+        F(3, "restartPolicy", PB_STRING),
+        F(4, "terminationGracePeriodSeconds", PB_OPTINT),
+        F(5, "activeDeadlineSeconds", PB_OPTINT),
+        F(6, "dnsPolicy", PB_STRING), F(7, "nodeSelector", PB_MAP_STR),
+        F(8, "serviceAccountName", PB_STRING),
+        F(10, "nodeName", PB_STRING), F(19, "schedulerName", PB_STRING),
+        RM(20, "initContainers", container));
+MESSAGE(pod_template_spec, M(1, "metadata", object_meta),
+        M(2, "spec", pod_spec));
+
+/* apps/v1 (DeploymentStatus is left out: clients do not send it) */
+MESSAGE(rolling_update_deployment, F(1, "maxUnavailable", PB_INTORSTR),
+        F(2, "maxSurge", PB_INTORSTR));
+MESSAGE(deployment_strategy, F(1, "type", PB_STRING),
+        M(2, "rollingUpdate", rolling_update_deployment));
+MESSAGE(deployment_spec, F(1, "replicas", PB_OPTINT),
+        M(2, "selector", label_selector), M(3, "template", pod_template_spec),
+        M(4, "strategy", deployment_strategy),
+        F(5, "minReadySeconds", PB_INT),
+        F(6, "revisionHistoryLimit", PB_OPTINT), F(7, "paused", PB_BOOL),
+        F(9, "progressDeadlineSeconds", PB_OPTINT));
+MESSAGE(deployment, M(1, "metadata", object_meta),
+        M(2, "spec", deployment_spec));
+
 static const struct {
   const char *api_version, *kind;
   const pb_message *msg;
@@ -155,6 +198,7 @@ static const struct {
     {"v1", "ConfigMap", &config_map},
     {"v1", "Secret", &secret},
     {"v1", "ServiceAccount", &service_account},
+    {"apps/v1", "Deployment", &deployment},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview",
      &self_subject_access_review},
     {"authorization.k8s.io/v1", "SelfSubjectRulesReview",
@@ -342,8 +386,29 @@ static int decode_int_or_string(const uint8_t *d, size_t n, kj **ret)
   return *ret ? 0 : -ENOMEM;
 }
 
-/* A map entry {1 key, 2 value} into obj[key]. */
-static int decode_map_entry(const pb_wire *w, int bytes, kj *obj)
+/* The string of a resource.Quantity {1 string}, as a byte range. */
+static int quantity_string(const uint8_t **v, size_t *vlen)
+{
+  const uint8_t *d = *v ? *v : (const uint8_t *)""; /* absent: empty */
+  pb_reader r = {d, d + *vlen};
+  pb_wire f;
+  const uint8_t *s = NULL;
+  size_t slen = 0;
+
+  while (r.p < r.end) {
+    if (read_field(&r, &f) < 0)
+      return -EINVAL;
+    if (f.num == 1 && f.wire == WIRE_LEN)
+      s = f.data, slen = f.len;
+  }
+  *v = s;
+  *vlen = slen;
+  return 0;
+}
+
+/* A map entry {1 key, 2 value} into obj[key]; the value as a string,
+ * base64 (PB_MAP_BYTES) or a Quantity's string (PB_MAP_QTY). */
+static int decode_map_entry(const pb_wire *w, pb_type type, kj *obj)
 {
   pb_reader r = {w->data, w->data + w->len};
   pb_wire f;
@@ -363,9 +428,11 @@ static int decode_map_entry(const pb_wire *w, int bytes, kj *obj)
     else if (f.num == 2)
       v = f.data, vlen = f.len;
   }
+  if (type == PB_MAP_QTY && quantity_string(&v, &vlen) < 0)
+    return -EINVAL;
   if (!(key = strndup(k ? (const char *)k : "", klen)))
     return -ENOMEM;
-  val = bytes ? base64_string(v, vlen)
+  val = type == PB_MAP_BYTES ? base64_string(v, vlen)
               : kj_stringn(v ? (const char *)v : "", vlen);
   rc = val ? kj_set(obj, key, val) : -ENOMEM;
   free(key);
@@ -388,6 +455,7 @@ static int wire_matches(const pb_field *fd, unsigned wire)
 {
   switch (fd->type) {
   case PB_INT:
+  case PB_OPTINT:
   case PB_BOOL:
     return wire == WIRE_VARINT;
   case PB_IGNORE:
@@ -417,6 +485,9 @@ static int field_value(const pb_field *fd, const pb_wire *w, int depth,
   case PB_INT:
     if (!w->v && !fd->repeated)
       return 0;
+    *ret = kj_int((int64_t)w->v);
+    break;
+  case PB_OPTINT:
     *ret = kj_int((int64_t)w->v);
     break;
   case PB_BOOL:
@@ -453,11 +524,12 @@ static int decode_field(const pb_field *fd, const pb_wire *w, kj *out,
 
   if (fd->type == PB_IGNORE)
     return 0;
-  if (fd->type == PB_MAP_STR || fd->type == PB_MAP_BYTES) {
+  if (fd->type == PB_MAP_STR || fd->type == PB_MAP_BYTES ||
+      fd->type == PB_MAP_QTY) {
     kj *map = kj_child_object(out, fd->json);
     if (!map)
       return -ENOMEM;
-    return decode_map_entry(w, fd->type == PB_MAP_BYTES, map);
+    return decode_map_entry(w, fd->type, map);
   }
   if ((rc = field_value(fd, w, depth, &val)) < 0 || !val)
     return rc;

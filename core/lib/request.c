@@ -27,10 +27,20 @@ static int dup_into(char **dst, const char *s)
   return *dst ? 0 : -ENOMEM;
 }
 
+int kapi_query_bool(const char *v)
+{
+  static const char *const truths[] = {"1", "t", "T", "TRUE", "true", "True",
+                                       NULL};
+  const char *const *t;
+  for (t = truths; v && *t; t++)
+    if (!strcmp(v, *t))
+      return 1;
+  return 0;
+}
+
 static const char *verb_for_method(const kapi_req *r, int has_name)
 {
-  const char *watch = r->query ? r->query(r->conn, "watch") : NULL;
-  int is_watch = watch && (!strcmp(watch, "true") || !strcmp(watch, "1"));
+  int is_watch = kapi_query_bool(r->query ? r->query(r->conn, "watch") : NULL);
 
   if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) {
     if (is_watch)

@@ -60,6 +60,10 @@ const char *kapi_req_header(const kapi_req *r, const char *name);
 
 
 
+/* A boolean query parameter as upstream parses it (strconv.ParseBool:
+ * 1, t, T, TRUE, true, True); NULL and anything else are false. */
+int kapi_query_bool(const char *value);
+
 /* Fills the RequestInfo fields from method, path and query.  0/-errno. */
 int kapi_req_parse_info(kapi_req *r);
 /* Frees what the request owns and zeroes it. */

@@ -8,6 +8,8 @@
  *             spec.replicas (replicaset storage's ScaleREST)
  *   binding   POST of a Binding: sets spec.nodeName (pod BindingREST),
  *             also as the legacy POST .../namespaces/<ns>/bindings
+ *   eviction  POST of a policy/v1 Eviction: deletes the pod with its
+ *             deleteOptions (pod EvictionREST, without disruption budgets)
  *   finalize  PUT on namespaces: spec.finalizers (FinalizeREST)
  *
  * Status, scale and finalize writes run through the generic update
@@ -700,6 +702,78 @@ int rest_legacy_binding(kapi_server *srv, kapi_req *r, kapi_response *resp)
   return 0;
 }
 
+/* ---- eviction (pods) ---------------------------------------------------- */
+
+/*
+ * EvictionREST.Create.  kapi has no PodDisruptionBudgets, so every
+ * eviction is allowed: the pod goes through the ordinary delete (grace
+ * period, preconditions, admission, dry run) with the Eviction's
+ * deleteOptions as the DELETE body, and a success is answered as the
+ * create's 201 Status.
+ */
+static void eviction_create(kapi_server *srv, kapi_req *r, kapi_resource *res,
+                            kapi_response *resp)
+{
+  const char *saved_body = r->body, *saved_op = r->operation;
+  char *saved_verb = r->verb, *saved_sub = r->subresource;
+  size_t saved_len = r->body_len;
+  kapi_response item;
+  kapi_error e;
+  kj *eviction;
+  const char *name, *ns;
+  char *opts = NULL;
+
+  kapi_error_init(&e);
+  eviction = decode_as(r, "policy/v1", "Eviction", &e);
+  if (!eviction) {
+    answer_error(resp, &e);
+    return;
+  }
+  name = meta_str(eviction, "name");
+  ns = meta_str(eviction, "namespace");
+  if (!name || strcmp(name, r->name)) {
+    kapi_error_bad_request(&e, "name in URL does not match name in Eviction "
+                               "object");
+    goto out;
+  }
+  if (ns && *ns && strcmp(ns, r->namespace_)) {
+    kapi_error_bad_request(&e, "the namespace of the provided object does "
+                               "not match the namespace sent on the request");
+    goto out;
+  }
+  if (kj_get(eviction, "deleteOptions") &&
+      !(opts = kj_dump(kj_get(eviction, "deleteOptions"), NULL)))
+    goto out;
+
+  /* The delete sees a plain DELETE of the pod (no subresource). */
+  memset(&item, 0, sizeof item);
+  r->body = opts;
+  r->body_len = opts ? strlen(opts) : 0;
+  r->verb = "delete";
+  r->subresource = "";
+  r->operation = "DELETE";
+  rest_delete(srv, r, res, &item);
+  r->body = saved_body;
+  r->body_len = saved_len;
+  r->verb = saved_verb;
+  r->subresource = saved_sub;
+  r->operation = saved_op;
+
+  if (item.code >= 200 && item.code < 300) {
+    answer_bound(resp);
+  } else {
+    kapi_response_take(resp, item.code ? item.code : 500, item.body,
+                       item.len);
+    item.body = NULL;
+  }
+  kapi_response_reset(&item);
+out:
+  if (kapi_error_isset(&e) || (!resp->code && !resp->body))
+    answer_error(resp, &e);
+  free(opts);
+  kj_free(eviction);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 void rest_subresource(kapi_server *srv, kapi_req *r, kapi_resource *res,
@@ -724,6 +798,11 @@ void rest_subresource(kapi_server *srv, kapi_req *r, kapi_resource *res,
   } else if (!strcmp(sub, "binding") && (subs & KAPI_SUB_BINDING)) {
     if (!strcmp(v, "create"))
       binding_create(srv, r, res, 0, resp);
+    else
+      method_not_allowed(resp);
+  } else if (!strcmp(sub, "eviction") && (subs & KAPI_SUB_EVICTION)) {
+    if (!strcmp(v, "create"))
+      eviction_create(srv, r, res, resp);
     else
       method_not_allowed(resp);
   } else if (!strcmp(sub, "log") && (subs & KAPI_SUB_LOG)) {

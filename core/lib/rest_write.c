@@ -977,7 +977,7 @@ static int apply_options(kapi_req *r, struct patch_ctx *p, kapi_error *e)
 {
   const char *force = r->query ? r->query(r->conn, "force") : NULL;
   p->manager = r->query ? r->query(r->conn, "fieldManager") : NULL;
-  p->force = force && !strcmp(force, "true");
+  p->force = kapi_query_bool(force);
   if (!p->manager || !*p->manager) {
     kj *errs = kj_array();
     kapi_field_error(errs, "fieldManager", "FieldValueRequired", NULL,
@@ -1091,7 +1091,7 @@ static int parse_delete_opts(kapi_req *r, struct delete_opts *o,
   if (o->policy && !*o->policy)
     o->policy = NULL;
   if (orphan && *orphan)
-    o->orphan = !strcmp(orphan, "true") || !strcmp(orphan, "1");
+    o->orphan = kapi_query_bool(orphan);
   if (!r->body_len)
     return check_propagation(o, e);
   if (kj_parse(r->body, r->body_len, &o->body, err, sizeof err) < 0) {

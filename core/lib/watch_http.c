@@ -352,7 +352,7 @@ void kapi_watch_start(kapi_server *srv, kapi_req *r, kapi_resource *res,
   ws->res = res;
   ws->partial = accept && kapi_wants_partial_metadata(accept);
   ws->table = !ws->partial && accept && kapi_wants_table(accept);
-  ws->bookmarks = bm && !strcmp(bm, "true");
+  ws->bookmarks = kapi_query_bool(bm);
   ws->deadline = watch_deadline(r);
   atomic_store(&ws->next_bookmark, next_bookmark_at(ws, time(NULL)));
   if (!rv_s || !*rv_s || !strcmp(rv_s, "0"))

@@ -258,6 +258,8 @@ enum {
   KAPI_SUB_SCALE = 1 << 1,   /* autoscaling/v1 Scale over spec.replicas */
   KAPI_SUB_BINDING = 1 << 2, /* POST .../binding: sets spec.nodeName */
   KAPI_SUB_LOG = 1 << 3,     /* GET .../log: proxied to the node's kubelet */
+  KAPI_SUB_EVICTION = 1 << 4, /* POST .../eviction: policy/v1 Eviction,
+                                 deletes the object (no disruption budgets) */
 };
 
 /* ---- scheduler plugins (KAPI_KIND_SCHED, since 1.1) ---------------------

@@ -2186,7 +2186,8 @@ static const kapi_resource_ops pod_ops = {
     .validate_update = pod_validate_update,
     .before_delete = pod_before_delete,
     .table_row = pod_table_row,
-    .subresources = KAPI_SUB_STATUS | KAPI_SUB_BINDING | KAPI_SUB_LOG,
+    .subresources = KAPI_SUB_STATUS | KAPI_SUB_BINDING | KAPI_SUB_LOG |
+                    KAPI_SUB_EVICTION,
     .return_deleted_object = 1,
     .prepare_for_status_update = pod_prepare_for_status_update,
     .validate_status_update = pod_validate_status_update,

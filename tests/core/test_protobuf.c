@@ -349,6 +349,88 @@ static void test_content_type(void **state)
   assert_false(kapi_protobuf_supports(NULL, "Secret"));
 }
 
+/* kubectl create deployment web --image=nginx --replicas=2, plus the
+ * container fields a manifest may carry: optional int32s are kept even
+ * when 0 (replicas), zero plain ints are not (minReadySeconds), and
+ * quantities and IntOrString read as strings. */
+static void test_deployment(void **state)
+{
+  buf meta, tmeta, sel = {.n = 0}, port = {.n = 0}, env = {.n = 0};
+  buf qty = {.n = 0}, entry = {.n = 0}, res = {.n = 0}, c = {.n = 0};
+  buf pod = {.n = 0}, tpl = {.n = 0}, ru = {.n = 0}, ios = {.n = 0};
+  buf strat = {.n = 0}, spec = {.n = 0}, status = {.n = 0}, d = {.n = 0};
+  buf b;
+  (void)state;
+
+  object_meta(&meta, "web", "");
+  put_map_entry(&meta, 11, "app", "web", 3);
+  object_meta(&tmeta, "", "");
+  put_map_entry(&tmeta, 11, "app", "web", 3);
+  put_map_entry(&sel, 1, "app", "web", 3);
+  put_uint(&port, 3, 80);
+  put_str(&port, 4, "TCP");
+  put_str(&env, 1, "MODE");
+  put_str(&env, 2, "prod");
+  put_str(&qty, 1, "500m");
+  put_str(&entry, 1, "cpu");
+  put_msg(&entry, 2, &qty);
+  put_msg(&res, 1, &entry);
+  put_str(&c, 1, "nginx");
+  put_str(&c, 2, "nginx");
+  put_str(&c, 3, "sh");
+  put_str(&c, 4, "-c");
+  put_str(&c, 4, "sleep 1");
+  put_msg(&c, 6, &port);
+  put_msg(&c, 7, &env);
+  put_msg(&c, 8, &res);
+  put_msg(&pod, 2, &c);
+  put_uint(&pod, 4, 0); /* terminationGracePeriodSeconds: 0 is a value */
+  put_msg(&tpl, 1, &tmeta);
+  put_msg(&tpl, 2, &pod);
+  put_uint(&ios, 1, 1);
+  put_str(&ios, 3, "50%");
+  put_msg(&ru, 2, &ios);
+  put_str(&strat, 1, "RollingUpdate");
+  put_msg(&strat, 2, &ru);
+  put_uint(&spec, 1, 2);
+  put_msg(&spec, 2, &sel);
+  put_msg(&spec, 3, &tpl);
+  put_msg(&spec, 4, &strat);
+  put_uint(&spec, 5, 0);
+  put_uint(&spec, 6, (uint64_t)(int64_t)-1); /* int32 sign-extended */
+  put_uint(&spec, 7, 0);
+  put_uint(&status, 2, 5); /* DeploymentStatus: not described, skipped */
+  put_msg(&d, 1, &meta);
+  put_msg(&d, 2, &spec);
+  put_msg(&d, 3, &status);
+  envelope(&b, "apps/v1", "Deployment", &d);
+  assert_true(kapi_protobuf_supports("apps/v1", "Deployment"));
+  assert_json(&b,
+              "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+              "\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"}},"
+              "\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{"
+              "\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{"
+              "\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":"
+              "\"nginx\",\"image\":\"nginx\",\"command\":[\"sh\"],\"args\":"
+              "[\"-c\",\"sleep 1\"],\"ports\":[{\"containerPort\":80,"
+              "\"protocol\":\"TCP\"}],\"env\":[{\"name\":\"MODE\",\"value\":"
+              "\"prod\"}],\"resources\":{\"limits\":{\"cpu\":\"500m\"}}}],"
+              "\"terminationGracePeriodSeconds\":0}},\"strategy\":{\"type\":"
+              "\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":\"50%\"}},"
+              "\"revisionHistoryLimit\":-1}}");
+
+  /* replicas 0 is sent (a *int32) and must not read as absent. */
+  spec.n = 0;
+  put_uint(&spec, 1, 0);
+  d.n = 0;
+  put_msg(&d, 1, &meta);
+  put_msg(&d, 2, &spec);
+  envelope(&b, "apps/v1", "Deployment", &d);
+  assert_json(&b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                  "\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":"
+                  "\"web\"}},\"spec\":{\"replicas\":0}}");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -364,6 +446,7 @@ int main(void)
       cmocka_unit_test(test_wrong_wire_type),
       cmocka_unit_test(test_overlong_varint),
       cmocka_unit_test(test_content_type),
+      cmocka_unit_test(test_deployment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

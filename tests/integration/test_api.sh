@@ -414,7 +414,7 @@ import re, sys
 chain = [tuple(l.split()[:2]) for l in open(sys.argv[1]) if re.match(r"(authn|authz|admission|resource)\s", l)]
 want = [("authn", "Anonymous"), ("authz", "AlwaysDeny"), ("authz", "AlwaysAllow"),
         ("admission", "NamespaceLifecycle"), ("resource", "configmaps"),
-        ("resource", "events"),
+        ("resource", "deployments.apps"), ("resource", "events"),
         ("resource", "leases.coordination.k8s.io"), ("resource", "namespaces"),
         ("resource", "nodes"), ("resource", "pods"), ("resource", "replicasets.apps"),
         ("resource", "secrets"), ("resource", "serviceaccounts")]

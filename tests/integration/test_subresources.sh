@@ -19,6 +19,9 @@ rs() {
 pod() {
   printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}' "$1"
 }
+eviction() {
+  printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"%s","namespace":"default"}%s}' "$1" "${2:-}"
+}
 binding() {
   printf '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"%s"%s},"target":{"kind":"Node","name":"%s"}}' "$1" "${3:-}" "$2"
 }
@@ -130,6 +133,26 @@ jcheck "legacy binding set spec.nodeName" 'b["spec"]["nodeName"] == "node-3"'
 req POST $PODS/nope/binding "$(binding nope node-1)"
 jcheck "binding a missing pod: 404" 'code == 404 and b["message"] == "pods \"nope\" not found"'
 
+# ---- pods/eviction ------------------------------------------------------------
+
+req POST $PODS "$(pod ev1)"
+req POST $PODS/ev1/eviction "$(eviction other)"
+jcheck "eviction name mismatch: 400" 'code == 400 and b["message"] == "name in URL does not match name in Eviction object"'
+req POST $PODS/nope/eviction "$(eviction nope)"
+jcheck "evicting a missing pod: 404" 'code == 404 and b["message"] == "pods \"nope\" not found"'
+req POST "$PODS/ev1/eviction?dryRun=All" "$(eviction ev1)"
+jcheck "dry-run eviction: 201" 'code == 201 and b["status"] == "Success"'
+req GET $PODS/ev1
+jcheck "dry-run eviction keeps the pod" 'code == 200'
+req POST $PODS/ev1/eviction "$(eviction ev1 ',"deleteOptions":{"preconditions":{"uid":"wrong"}}')"
+jcheck "eviction honours deleteOptions preconditions: 409" 'code == 409'
+req POST $PODS/ev1/eviction "$(eviction ev1 ',"deleteOptions":{"gracePeriodSeconds":0}')"
+jcheck "eviction: 201 Status Success" 'code == 201 and b["kind"] == "Status" and b["status"] == "Success" and b["code"] == 201'
+req GET $PODS/ev1
+jcheck "evicted pod is gone" 'code == 404'
+req GET $PODS/b1/eviction
+jcheck "GET on pods/eviction: 405" 'code == 405'
+
 # ---- pods/status -------------------------------------------------------------
 
 req GET $PODS/b1
@@ -226,12 +249,15 @@ expect_output "kubectl get leases" '^node-1 +node-1 +[0-9]+s$' k get leases -n k
 # ---- discovery -----------------------------------------------------------------------
 
 req GET /api/v1
-jcheck "legacy discovery: pods/status and pods/binding" '[r["name"] for r in b["resources"] if r["name"].startswith("pods")] == ["pods", "pods/binding", "pods/log", "pods/status"]'
+jcheck "legacy discovery: pods/status and pods/binding" '[r["name"] for r in b["resources"] if r["name"].startswith("pods")] == ["pods", "pods/binding", "pods/eviction", "pods/log", "pods/status"]'
+jcheck "legacy discovery: pods/eviction is a policy/v1 Eviction" '[r for r in b["resources"] if r["name"] == "pods/eviction"] == [{"name": "pods/eviction", "singularName": "", "namespaced": True, "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}]'
 jcheck "legacy discovery: namespaces/finalize, nodes/status" '"namespaces/finalize" in [r["name"] for r in b["resources"]] and "nodes/status" in [r["name"] for r in b["resources"]]'
 req GET /apis/apps/v1
 jcheck "legacy discovery: replicasets/scale is an autoscaling/v1 Scale" '[r for r in b["resources"] if r["name"] == "replicasets/scale"] == [{"name": "replicasets/scale", "singularName": "", "namespaced": True, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}]'
 curl -sS -o "$T/body" -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$SERVER/apis"
 jcheck "aggregated discovery: replicasets subresources" '[r["subresources"] for g in b["items"] if g["metadata"]["name"] == "apps" for r in g["versions"][0]["resources"] if r["resource"] == "replicasets"][0] == [{"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}, {"subresource": "status", "responseKind": {"group": "apps", "version": "v1", "kind": "ReplicaSet"}, "verbs": ["get", "patch", "update"]}]'
+curl -sS -o "$T/body" -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' "$SERVER/api"
+jcheck "aggregated discovery: pods/eviction" '[s for g in b["items"] for r in g["versions"][0]["resources"] if r["resource"] == "pods" for s in r["subresources"] if s["subresource"] == "eviction"] == [{"subresource": "eviction", "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"}, "verbs": ["create"]}]'
 expect_output "api-resources: replicasets" '^replicasets +rs +apps/v1 +true +ReplicaSet$' k api-resources
 expect_output "api-resources: events" '^events +ev +v1 +true +Event$' k api-resources
 expect_output "api-resources: leases" '^leases +coordination\.k8s\.io/v1 +true +Lease$' k api-resources

@@ -763,7 +763,8 @@ static void test_status_subresource(void **state)
   kj *pod = kj_clone(old), *errs = kj_array();
 
   assert_int_equal(f->ops->subresources,
-                   KAPI_SUB_STATUS | KAPI_SUB_BINDING | KAPI_SUB_LOG);
+                   KAPI_SUB_STATUS | KAPI_SUB_BINDING | KAPI_SUB_LOG |
+                       KAPI_SUB_EVICTION);
   assert_int_equal(f->ops->return_deleted_object, 1);
   /* Owner references stay; a status without QoS class gets it back. */
   kj_remove(kj_get(pod, "metadata"), "ownerReferences");
