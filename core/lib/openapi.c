@@ -244,6 +244,85 @@ static kj *free_form(void)
 
 static kj *fields_schema(const kj *fields, int root);
 
+/* {"type":"string","enum":[...]} from "A|B|C". */
+static kj *enum_schema(const char *values)
+{
+  kj *o = typed("string"), *list = kj_array();
+  const char *p = values;
+
+  if (!o || !list)
+    goto fail;
+  for (;;) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    if (n && kj_append(list, kj_stringn(p, n)) < 0)
+      goto fail;
+    if (!bar)
+      break;
+    p = bar + 1;
+  }
+  if (kj_set(o, "enum", list) < 0) {
+    kj_free(o);
+    return NULL;
+  }
+  return o;
+
+fail:
+  kj_free(list);
+  kj_free(o);
+  return NULL;
+}
+
+/* The element's "$mergeKey"/"$strategy"/"$listType" as the extensions
+ * upstream's OpenAPI puts on the list itself. */
+static int add_list_annotations(kj *o, const kj *compact)
+{
+  const char *key = kapi_schema_merge_key(compact);
+  const char *strategy = kapi_schema_list_annotation(compact, "$strategy");
+  const char *type = kapi_schema_list_annotation(compact, "$listType");
+
+  if (key && kj_set_str(o, "x-kubernetes-patch-merge-key", key) < 0)
+    return -ENOMEM;
+  if (strategy && kj_set_str(o, "x-kubernetes-patch-strategy", strategy) < 0)
+    return -ENOMEM;
+  /* Upstream's keyed lists are list-type "map" keyed by the merge key. */
+  if (!type && key && strategy && !strcmp(strategy, "merge")) {
+    kj *keys = kj_array();
+    if (!keys || kj_append(keys, kj_string(key)) < 0 ||
+        kj_set_str(o, "x-kubernetes-list-type", "map") < 0) {
+      kj_free(keys);
+      return -ENOMEM;
+    }
+    if (kj_set(o, "x-kubernetes-list-map-keys", keys) < 0)
+      return -ENOMEM;
+  } else if (type && kj_set_str(o, "x-kubernetes-list-type", type) < 0) {
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+/* "$required" as the OpenAPI "required" list (only names that are
+ * strings). */
+static int add_required(kj *o, const kj *fields)
+{
+  const kj *req = kj_get(fields, "$required");
+  kj *list;
+  size_t i;
+
+  if (!req || req->type != KJ_ARRAY || !kj_len(req))
+    return 0;
+  list = kj_array();
+  if (!list)
+    return -ENOMEM;
+  for (i = 0; i < kj_len(req); i++)
+    if (kj_str(kj_at(req, i)) &&
+        kj_append(list, kj_string(kj_str(kj_at(req, i)))) < 0) {
+      kj_free(list);
+      return -ENOMEM;
+    }
+  return kj_set(o, "required", list) < 0 ? -ENOMEM : 0;
+}
+
 /* The OpenAPI schema of a compact schema node.  Newly allocated. */
 static kj *openapi_schema(const kj *compact)
 {
@@ -253,8 +332,9 @@ static kj *openapi_schema(const kj *compact)
     return fields_schema(compact, 0);
   case KAPI_SCHEMA_LIST:
     o = typed("array");
-    if (o && kj_set(o, "items",
-                    openapi_schema(kapi_schema_list_item(compact))) < 0) {
+    if (o && (kj_set(o, "items",
+                     openapi_schema(kapi_schema_list_item(compact))) < 0 ||
+              add_list_annotations(o, compact) < 0)) {
       kj_free(o);
       return NULL;
     }
@@ -264,6 +344,8 @@ static kj *openapi_schema(const kj *compact)
   case KAPI_SCHEMA_META:
     return schema_ref(OBJECT_META);
   case KAPI_SCHEMA_STRING:
+    if (kapi_schema_enum(compact))
+      return enum_schema(kapi_schema_enum(compact));
     return typed("string");
   case KAPI_SCHEMA_INTEGER:
     return typed("integer");
@@ -322,9 +404,12 @@ static kj *fields_schema(const kj *fields, int root)
   if (root && add_type_and_object_meta(props) < 0)
     goto fail;
   for (i = 0; i < kj_len(fields); i++)
-    if (kj_set(props, kj_key_at(fields, i),
+    if (!kapi_schema_is_annotation(kj_key_at(fields, i)) &&
+        kj_set(props, kj_key_at(fields, i),
                openapi_schema(kj_at(fields, i))) < 0)
       goto fail;
+  if (add_required(o, fields) < 0)
+    goto fail;
   return o;
 
 fail:

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "patch_smp.h"
+#include "schema.h"
 
 /* ---- patch metadata (upstream's struct tags) ------------------------- */
 
@@ -55,65 +56,66 @@ struct smp_field {
   enum smp_type child; /* the element type for lists */
   int strategy;
   const char *key;     /* patchMergeKey; NULL for scalar lists */
+  const kj *schema;    /* the field's compact schema (borrowed) or NULL */
 };
 
 /* Fields absent here are atomic lists (tolerations, taints, command, args,
  * containerStatuses, affinity terms...) or untagged maps. */
 static const struct smp_field fields[] = {
-  {T_ROOT, "metadata", T_OBJECT_META, 0, NULL},
-  {T_OBJECT_META, "ownerReferences", T_NONE, S_MERGE, "uid"},
-  {T_OBJECT_META, "finalizers", T_NONE, S_MERGE, NULL},
+  {T_ROOT, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_OBJECT_META, "ownerReferences", T_NONE, S_MERGE, "uid", NULL},
+  {T_OBJECT_META, "finalizers", T_NONE, S_MERGE, NULL, NULL},
 
-  {T_POD, "metadata", T_OBJECT_META, 0, NULL},
-  {T_POD, "spec", T_POD_SPEC, 0, NULL},
-  {T_POD, "status", T_POD_STATUS, 0, NULL},
-  {T_POD_TEMPLATE, "metadata", T_OBJECT_META, 0, NULL},
-  {T_POD_TEMPLATE, "spec", T_POD_SPEC, 0, NULL},
-  {T_POD_TEMPLATE_OBJ, "metadata", T_OBJECT_META, 0, NULL},
-  {T_POD_TEMPLATE_OBJ, "template", T_POD_TEMPLATE, 0, NULL},
+  {T_POD, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_POD, "spec", T_POD_SPEC, 0, NULL, NULL},
+  {T_POD, "status", T_POD_STATUS, 0, NULL, NULL},
+  {T_POD_TEMPLATE, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_POD_TEMPLATE, "spec", T_POD_SPEC, 0, NULL, NULL},
+  {T_POD_TEMPLATE_OBJ, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_POD_TEMPLATE_OBJ, "template", T_POD_TEMPLATE, 0, NULL, NULL},
 
-  {T_POD_SPEC, "containers", T_CONTAINER, S_MERGE, "name"},
-  {T_POD_SPEC, "initContainers", T_CONTAINER, S_MERGE, "name"},
-  {T_POD_SPEC, "ephemeralContainers", T_CONTAINER, S_MERGE, "name"},
-  {T_POD_SPEC, "volumes", T_NONE, S_MERGE | S_RETAIN, "name"},
-  {T_POD_SPEC, "imagePullSecrets", T_NONE, S_MERGE, "name"},
-  {T_POD_SPEC, "hostAliases", T_NONE, S_MERGE, "ip"},
-  {T_POD_SPEC, "topologySpreadConstraints", T_NONE, S_MERGE, "topologyKey"},
-  {T_POD_SPEC, "schedulingGates", T_NONE, S_MERGE, "name"},
-  {T_POD_SPEC, "resourceClaims", T_NONE, S_MERGE | S_RETAIN, "name"},
+  {T_POD_SPEC, "containers", T_CONTAINER, S_MERGE, "name", NULL},
+  {T_POD_SPEC, "initContainers", T_CONTAINER, S_MERGE, "name", NULL},
+  {T_POD_SPEC, "ephemeralContainers", T_CONTAINER, S_MERGE, "name", NULL},
+  {T_POD_SPEC, "volumes", T_NONE, S_MERGE | S_RETAIN, "name", NULL},
+  {T_POD_SPEC, "imagePullSecrets", T_NONE, S_MERGE, "name", NULL},
+  {T_POD_SPEC, "hostAliases", T_NONE, S_MERGE, "ip", NULL},
+  {T_POD_SPEC, "topologySpreadConstraints", T_NONE, S_MERGE, "topologyKey", NULL},
+  {T_POD_SPEC, "schedulingGates", T_NONE, S_MERGE, "name", NULL},
+  {T_POD_SPEC, "resourceClaims", T_NONE, S_MERGE | S_RETAIN, "name", NULL},
 
-  {T_CONTAINER, "env", T_NONE, S_MERGE, "name"},
-  {T_CONTAINER, "ports", T_NONE, S_MERGE, "containerPort"},
-  {T_CONTAINER, "volumeMounts", T_NONE, S_MERGE, "mountPath"},
-  {T_CONTAINER, "volumeDevices", T_NONE, S_MERGE, "devicePath"},
+  {T_CONTAINER, "env", T_NONE, S_MERGE, "name", NULL},
+  {T_CONTAINER, "ports", T_NONE, S_MERGE, "containerPort", NULL},
+  {T_CONTAINER, "volumeMounts", T_NONE, S_MERGE, "mountPath", NULL},
+  {T_CONTAINER, "volumeDevices", T_NONE, S_MERGE, "devicePath", NULL},
 
-  {T_POD_STATUS, "conditions", T_NONE, S_MERGE, "type"},
-  {T_POD_STATUS, "podIPs", T_NONE, S_MERGE, "ip"},
-  {T_POD_STATUS, "hostIPs", T_NONE, S_MERGE, "ip"},
+  {T_POD_STATUS, "conditions", T_NONE, S_MERGE, "type", NULL},
+  {T_POD_STATUS, "podIPs", T_NONE, S_MERGE, "ip", NULL},
+  {T_POD_STATUS, "hostIPs", T_NONE, S_MERGE, "ip", NULL},
 
-  {T_NODE, "metadata", T_OBJECT_META, 0, NULL},
-  {T_NODE, "spec", T_NODE_SPEC, 0, NULL},
-  {T_NODE, "status", T_NODE_STATUS, 0, NULL},
-  {T_NODE_SPEC, "podCIDRs", T_NONE, S_MERGE, NULL},
-  {T_NODE_STATUS, "conditions", T_NONE, S_MERGE, "type"},
-  {T_NODE_STATUS, "addresses", T_NONE, S_MERGE, "type"},
+  {T_NODE, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_NODE, "spec", T_NODE_SPEC, 0, NULL, NULL},
+  {T_NODE, "status", T_NODE_STATUS, 0, NULL, NULL},
+  {T_NODE_SPEC, "podCIDRs", T_NONE, S_MERGE, NULL, NULL},
+  {T_NODE_STATUS, "conditions", T_NONE, S_MERGE, "type", NULL},
+  {T_NODE_STATUS, "addresses", T_NONE, S_MERGE, "type", NULL},
 
-  {T_CONDITIONED, "conditions", T_NONE, S_MERGE, "type"},
+  {T_CONDITIONED, "conditions", T_NONE, S_MERGE, "type", NULL},
 
-  {T_WORKLOAD, "metadata", T_OBJECT_META, 0, NULL},
-  {T_WORKLOAD, "spec", T_WORKLOAD_SPEC, 0, NULL},
-  {T_WORKLOAD, "status", T_CONDITIONED, 0, NULL},
-  {T_WORKLOAD_SPEC, "template", T_POD_TEMPLATE, 0, NULL},
-  {T_DEPLOYMENT, "metadata", T_OBJECT_META, 0, NULL},
-  {T_DEPLOYMENT, "spec", T_DEPLOYMENT_SPEC, 0, NULL},
-  {T_DEPLOYMENT, "status", T_CONDITIONED, 0, NULL},
-  {T_DEPLOYMENT_SPEC, "template", T_POD_TEMPLATE, 0, NULL},
-  {T_DEPLOYMENT_SPEC, "strategy", T_NONE, S_RETAIN, NULL},
+  {T_WORKLOAD, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_WORKLOAD, "spec", T_WORKLOAD_SPEC, 0, NULL, NULL},
+  {T_WORKLOAD, "status", T_CONDITIONED, 0, NULL, NULL},
+  {T_WORKLOAD_SPEC, "template", T_POD_TEMPLATE, 0, NULL, NULL},
+  {T_DEPLOYMENT, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_DEPLOYMENT, "spec", T_DEPLOYMENT_SPEC, 0, NULL, NULL},
+  {T_DEPLOYMENT, "status", T_CONDITIONED, 0, NULL, NULL},
+  {T_DEPLOYMENT_SPEC, "template", T_POD_TEMPLATE, 0, NULL, NULL},
+  {T_DEPLOYMENT_SPEC, "strategy", T_NONE, S_RETAIN, NULL, NULL},
 
-  {T_SERVICE, "metadata", T_OBJECT_META, 0, NULL},
-  {T_SERVICE, "spec", T_SERVICE_SPEC, 0, NULL},
-  {T_SERVICE, "status", T_CONDITIONED, 0, NULL},
-  {T_SERVICE_SPEC, "ports", T_NONE, S_MERGE, "port"},
+  {T_SERVICE, "metadata", T_OBJECT_META, 0, NULL, NULL},
+  {T_SERVICE, "spec", T_SERVICE_SPEC, 0, NULL, NULL},
+  {T_SERVICE, "status", T_CONDITIONED, 0, NULL, NULL},
+  {T_SERVICE_SPEC, "ports", T_NONE, S_MERGE, "port", NULL},
 };
 
 static const struct {
@@ -133,7 +135,7 @@ static const struct {
   {"Service", T_SERVICE},
 };
 
-static const struct smp_field no_field = {T_NONE, "", T_NONE, 0, NULL};
+static const struct smp_field no_field = {T_NONE, "", T_NONE, 0, NULL, NULL};
 
 static const struct smp_field *lookup(enum smp_type parent, const char *name)
 {
@@ -144,6 +146,61 @@ static const struct smp_field *lookup(enum smp_type parent, const char *name)
     if (fields[i].parent == parent && !strcmp(fields[i].field, name))
       return &fields[i];
   return &no_field;
+}
+
+/* The object schema below a field's schema: the field's own when it is
+ * an object, its element's when it is a list of objects, else NULL. */
+static const kj *object_schema(const kj *schema)
+{
+  if (kapi_schema_type_of(schema) == KAPI_SCHEMA_LIST)
+    schema = kapi_schema_list_item(schema);
+  return kapi_schema_type_of(schema) == KAPI_SCHEMA_FIELDS ? schema : NULL;
+}
+
+/* 1 when comma-separated `list` ("merge,retainKeys"; may be NULL) holds
+ * `token`, as upstream splits patchStrategy tags. */
+static int has_token(const char *list, const char *token)
+{
+  size_t n = strlen(token);
+  while (list && *list) {
+    const char *comma = strchr(list, ',');
+    size_t len = comma ? (size_t)(comma - list) : strlen(list);
+    if (len == n && !strncmp(list, token, n))
+      return 1;
+    list = comma ? comma + 1 : NULL;
+  }
+  return 0;
+}
+
+/* The tags of field `name` of an object of table type `parent` whose
+ * compact schema is `fields` (borrowed, may be NULL).  A list the schema
+ * annotates is authoritative ("$listType":"atomic", or "$mergeKey" with
+ * "$strategy"); the table covers the rest. */
+static struct smp_field resolve(enum smp_type parent, const kj *fields,
+                                const char *name)
+{
+  struct smp_field f = *lookup(parent, name);
+  const kj *sub = kapi_schema_field(fields, name);
+  const char *key, *strategy, *list_type;
+
+  f.schema = sub;
+  if (kapi_schema_type_of(sub) != KAPI_SCHEMA_LIST)
+    return f;
+  key = kapi_schema_merge_key(sub);
+  strategy = kapi_schema_list_annotation(sub, "$strategy");
+  list_type = kapi_schema_list_annotation(sub, "$listType");
+  if (list_type && !strcmp(list_type, "atomic")) {
+    f.strategy &= ~S_MERGE;
+    f.key = NULL;
+  } else if (key) {
+    f.key = key;
+    f.strategy = 0;
+    if (has_token(strategy, "merge"))
+      f.strategy |= S_MERGE;
+    if (has_token(strategy, "retainKeys"))
+      f.strategy |= S_RETAIN;
+  }
+  return f;
 }
 
 static enum smp_type type_of_kind(const char *kind)
@@ -304,7 +361,7 @@ oom:
 /* ---- the merge --------------------------------------------------------- */
 
 static int merge_map(struct smp *s, kj **orig, const kj *patch,
-                     enum smp_type type);
+                     enum smp_type type, const kj *sch);
 
 /* A patch value for a key the original lacks, with directives applied. */
 static int fresh_value(struct smp *s, const kj *pv,
@@ -398,7 +455,7 @@ static int merge_keyed(struct smp *s, kj **work, const kj *patch,
       v = kj_clone(cur);
       if (!v)
         return -ENOMEM;
-      rc = merge_map(s, &v, item, f->child);
+      rc = merge_map(s, &v, item, f->child, object_schema(f->schema));
       if (rc < 0) {
         kj_free(v);
         return rc;
@@ -407,7 +464,7 @@ static int merge_keyed(struct smp *s, kj **work, const kj *patch,
       kj_free(cur);
       (*work)->u.c.items[at] = v;
     } else {
-      rc = merge_map(s, &v, item, f->child);
+      rc = merge_map(s, &v, item, f->child, object_schema(f->schema));
       if (rc < 0 || (rc = kj_append(*work, v)) < 0) {
         kj_free(v);
         return rc;
@@ -477,7 +534,7 @@ static int fresh_value(struct smp *s, const kj *pv,
 {
   *out = NULL;
   if (pv->type == KJ_OBJECT)
-    return merge_map(s, out, pv, f->child);
+    return merge_map(s, out, pv, f->child, object_schema(f->schema));
   if (pv->type == KJ_ARRAY)
     return list_value(s, NULL, pv, f, out);
   *out = kj_clone(pv);
@@ -525,14 +582,16 @@ static int apply_retain_keys(struct smp *s, kj *orig, const kj *patch)
  * <f> now and orders the result by the directive's list.  Sets done[i]
  * for the patch keys consumed here. */
 static int apply_element_orders(struct smp *s, kj *orig, const kj *patch,
-                                enum smp_type type, char *done)
+                                enum smp_type type, const kj *sch,
+                                char *done)
 {
   size_t i;
   int rc;
   for (i = 0; i < kj_len(patch); i++) {
     const char *k = kj_key_at(patch, i), *field;
     const kj *order = kj_at(patch, i), *pv, *live;
-    const struct smp_field *f;
+    struct smp_field tags;
+    const struct smp_field *f = &tags;
     kj *merged = NULL, *sorted;
     long pat;
     if (!has_prefix(k, ORDER_PREFIX))
@@ -542,7 +601,7 @@ static int apply_element_orders(struct smp *s, kj *orig, const kj *patch,
       return fail(s, -EINVAL, "invalid patch format of setElementOrder "
                   "list");
     field = k + strlen(ORDER_PREFIX);
-    f = lookup(type, field);
+    tags = resolve(type, sch, field);
     live = kj_get(orig, field);
     if (live && live->type != KJ_ARRAY)
       live = NULL;
@@ -604,11 +663,11 @@ static int merge_value(struct smp *s, const kj *live, const kj *pv,
   *out = kj_clone(live);
   if (!*out)
     return -ENOMEM;
-  return merge_map(s, out, pv, f->child);
+  return merge_map(s, out, pv, f->child, object_schema(f->schema));
 }
 
 static int merge_fields(struct smp *s, kj *orig, const kj *patch,
-                        enum smp_type type)
+                        enum smp_type type, const kj *sch)
 {
   size_t i, n = kj_len(patch);
   char *done = calloc(n + 1, 1);
@@ -618,11 +677,12 @@ static int merge_fields(struct smp *s, kj *orig, const kj *patch,
     return -ENOMEM;
   rc = apply_retain_keys(s, orig, patch);
   if (rc == 0)
-    rc = apply_element_orders(s, orig, patch, type, done);
+    rc = apply_element_orders(s, orig, patch, type, sch, done);
   for (i = 0; rc == 0 && i < n; i++) {
     const char *k = kj_key_at(patch, i);
     const kj *pv = kj_at(patch, i);
     kj *v = NULL;
+    struct smp_field tags;
     if (done[i] || !strcmp(k, RETAIN_KEYS))
       continue;
     if (has_prefix(k, DELETE_PREFIX)) {
@@ -633,7 +693,8 @@ static int merge_fields(struct smp *s, kj *orig, const kj *patch,
       kj_remove(orig, k);
       continue;
     }
-    rc = merge_value(s, kj_get(orig, k), pv, lookup(type, k), &v);
+    tags = resolve(type, sch, k);
+    rc = merge_value(s, kj_get(orig, k), pv, &tags, &v);
     if (rc == 0 && (rc = kj_set(orig, k, v)) < 0)
       kj_free(v);
     else if (rc < 0)
@@ -646,7 +707,7 @@ static int merge_fields(struct smp *s, kj *orig, const kj *patch,
 /* Upstream mergeMap; *orig (owned, may be NULL) is merged in place or
  * replaced. */
 static int merge_map(struct smp *s, kj **orig, const kj *patch,
-                     enum smp_type type)
+                     enum smp_type type, const kj *sch)
 {
   const kj *d = kj_get(patch, DIRECTIVE);
   if (d) {
@@ -665,7 +726,7 @@ static int merge_map(struct smp *s, kj **orig, const kj *patch,
           break;
       if (!body)
         return -ENOMEM;
-      rc = merge_map(s, &fresh, body, type);
+      rc = merge_map(s, &fresh, body, type, sch);
       kj_free(body);
       if (rc < 0) {
         kj_free(fresh);
@@ -686,11 +747,19 @@ static int merge_map(struct smp *s, kj **orig, const kj *patch,
     if (!*orig)
       return -ENOMEM;
   }
-  return merge_fields(s, *orig, patch, type);
+  return merge_fields(s, *orig, patch, type, sch);
 }
 
 int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
                                char *err, size_t errlen)
+{
+  return kapi_strategic_merge_patch_schema(target, patch, kind, NULL, err,
+                                           errlen);
+}
+
+int kapi_strategic_merge_patch_schema(kj **target, const kj *patch,
+                                      const char *kind, const kj *schema,
+                                      char *err, size_t errlen)
 {
   struct smp s = {err, errlen};
   kj *work;
@@ -704,7 +773,7 @@ int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
   work = kj_clone(*target);
   if (*target && !work)
     return -ENOMEM;
-  rc = merge_map(&s, &work, patch, type_of_kind(kind));
+  rc = merge_map(&s, &work, patch, type_of_kind(kind), object_schema(schema));
   if (rc < 0) {
     kj_free(work);
     if (rc == -ENOMEM && errlen && !err[0])

@@ -32,6 +32,17 @@ int kapi_strategic_merge_patch(kj **target, const kj *patch, const char *kind,
                                char *err, size_t errlen);
 
 /*
+ * The same, with the resource's parsed compact schema (`schema`,
+ * borrowed, may be NULL; see schema.h): a list whose element declares
+ * "$mergeKey"/"$strategy" or "$listType":"atomic" is merged as declared,
+ * the schema being authoritative; other lists use the built-in tags of
+ * upstream's Go structs.
+ */
+int kapi_strategic_merge_patch_schema(kj **target, const kj *patch,
+                                      const char *kind, const kj *schema,
+                                      char *err, size_t errlen);
+
+/*
  * The same tags for other walkers (managedfields.c): the type of a kind's
  * top level (never 0), and the type of field `field` of type `parent`
  * (0 = unknown: no tags below).  *merge is set to 1 for

@@ -934,8 +934,8 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
   } else if (p->json_patch == APPLY_PATCH) {
     rc = apply_config(r, res, p, &obj, e);
   } else if (p->json_patch == 2) {
-    rc = kapi_strategic_merge_patch(&obj, p->patch, res->ops->kind, err,
-                                    sizeof err);
+    rc = kapi_strategic_merge_patch_schema(&obj, p->patch, res->ops->kind,
+                                           res->schema, err, sizeof err);
     if (rc < 0)
       smp_error(e, rc, err);
   } else {

@@ -41,6 +41,9 @@ kapi_schema_type kapi_schema_type_of(const kj *schema)
     for (i = 0; i < sizeof leaf_names / sizeof leaf_names[0]; i++)
       if (!strcmp(schema->u.str.s, leaf_names[i].name))
         return leaf_names[i].type;
+    if (!strncmp(schema->u.str.s, KAPI_SCHEMA_ENUM_PREFIX,
+                 strlen(KAPI_SCHEMA_ENUM_PREFIX)))
+      return KAPI_SCHEMA_STRING;
     return KAPI_SCHEMA_ANY;
   default:
     return KAPI_SCHEMA_ANY;
@@ -50,6 +53,47 @@ kapi_schema_type kapi_schema_type_of(const kj *schema)
 const kj *kapi_schema_list_item(const kj *schema)
 {
   return kj_at(schema, 0);
+}
+
+int kapi_schema_is_annotation(const char *key)
+{
+  return key && key[0] == '$';
+}
+
+const kj *kapi_schema_field(const kj *fields, const char *key)
+{
+  /* An object's own "$..." key never matches an annotation: it is
+   * unknown like any other key the schema does not list. */
+  if (kapi_schema_is_annotation(key) || !fields || fields->type != KJ_OBJECT)
+    return NULL;
+  return kj_get(fields, key);
+}
+
+const char *kapi_schema_enum(const kj *schema)
+{
+  const char *s = kj_str(schema);
+  size_t n = strlen(KAPI_SCHEMA_ENUM_PREFIX);
+  if (!s || strncmp(s, KAPI_SCHEMA_ENUM_PREFIX, n))
+    return NULL;
+  return s + n;
+}
+
+const char *kapi_schema_merge_key(const kj *list)
+{
+  const kj *item = kapi_schema_list_item(list);
+  if (kapi_schema_type_of(list) != KAPI_SCHEMA_LIST ||
+      kapi_schema_type_of(item) != KAPI_SCHEMA_FIELDS)
+    return NULL;
+  return kj_str(kj_get(item, "$mergeKey"));
+}
+
+const char *kapi_schema_list_annotation(const kj *list, const char *name)
+{
+  const kj *item = kapi_schema_list_item(list);
+  if (kapi_schema_type_of(list) != KAPI_SCHEMA_LIST ||
+      kapi_schema_type_of(item) != KAPI_SCHEMA_FIELDS)
+    return NULL;
+  return kj_str(kj_get(item, name));
 }
 
 /* ---- ObjectMeta --------------------------------------------------------- */
@@ -202,7 +246,7 @@ static void walk_fields(struct walk *w, const kj *fields, const kj *obj,
     return; /* a type mismatch, not an unknown field */
   for (i = 0; i < obj->u.c.n && !w->err; i++) {
     const char *key = obj->u.c.keys[i];
-    const kj *sub = kj_get(fields, key);
+    const kj *sub = kapi_schema_field(fields, key);
     size_t mark = push_key(w, key);
     int known = sub != NULL;
 
@@ -294,7 +338,7 @@ static size_t prune_fields(const kj *fields, kj *obj, int root)
     return 0;
   while (i < obj->u.c.n) {
     const char *key = obj->u.c.keys[i];
-    const kj *sub = kj_get(fields, key);
+    const kj *sub = kapi_schema_field(fields, key);
     if (!sub && root)
       sub = implicit_root_field(key);
     if (!sub) {

@@ -5,7 +5,16 @@
  * schema, an array of one element is a list of that schema, and a string
  * names a leaf ("string", "integer", "number", "boolean", "quantity",
  * "int-or-string", "object" for free-form, "map" for string->string,
- * "meta" for ObjectMeta).  This file classifies schema nodes, finds the
+ * "meta" for ObjectMeta, "enum:A|B|C" for a string with these values).
+ *
+ * Keys that start with "$" are annotations, never fields (no Kubernetes
+ * field name starts with "$"):
+ *   in an object schema   "$required": ["name", ...]
+ *   in a list's element   "$mergeKey": "name" with "$strategy": "merge"
+ *                         (upstream patchMergeKey/patchStrategy), or
+ *                         "$listType": "atomic" (a list replaced whole)
+ * The apiserver emits them in /openapi/v3 and uses merge keys for
+ * strategic merge patches.  This file classifies schema nodes, finds the
  * fields an object has that its schema does not know (upstream's strict
  * decoding, fieldValidation=Strict/Warn), and holds the compact schema of
  * ObjectMeta that "meta" stands for.
@@ -42,6 +51,25 @@ kapi_schema_type kapi_schema_type_of(const kj *schema);
 
 /* The element schema of a LIST node (borrowed), or NULL (= ANY). */
 const kj *kapi_schema_list_item(const kj *schema);
+
+#define KAPI_SCHEMA_ENUM_PREFIX "enum:"
+
+/* 1 when an object schema's key is an annotation ("$..."), not a field. */
+int kapi_schema_is_annotation(const char *key);
+
+/* The schema of field `key` in object schema `fields` (both borrowed;
+ * result borrowed), or NULL when unknown; annotations are never fields. */
+const kj *kapi_schema_field(const kj *fields, const char *key);
+
+/* The "A|B|C" of an "enum:A|B|C" leaf (borrowed), or NULL. */
+const char *kapi_schema_enum(const kj *schema);
+
+/* The "$mergeKey" of a LIST node's element (borrowed), or NULL. */
+const char *kapi_schema_merge_key(const kj *list);
+
+/* Annotation `name` ("$strategy", "$listType", ...) of a LIST node's
+ * element when it is a string (borrowed), or NULL. */
+const char *kapi_schema_list_annotation(const kj *list, const char *name);
 
 /*
  * The compact schema of ObjectMeta: name, generateName, namespace,

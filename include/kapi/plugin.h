@@ -184,8 +184,12 @@ enum {
  * to its own schema, an array of one element is a list of that schema,
  * and a string names a leaf type ("string", "integer", "number",
  * "boolean", "quantity", "int-or-string", "object" for free-form,
- * "map" for string->string maps, "meta" for ObjectMeta).  The host uses
- * it to reject unknown fields (fieldValidation=Strict) and to serve
+ * "map" for string->string maps, "meta" for ObjectMeta, "enum:A|B" for a
+ * string enum).  Keys starting with "$" are annotations, not fields:
+ * "$required":[names] in an object; "$mergeKey":"name", "$strategy":
+ * "merge" (or "merge,retainKeys") and "$listType":"atomic" in a list's
+ * element.  The host uses it to reject unknown fields
+ * (fieldValidation=Strict), for strategic merge patch keys, and to serve
  * OpenAPI.
  */
 typedef struct kapi_resource_ops {

@@ -356,7 +356,9 @@ static int node_table_row(void *st, const kapi_obj *node, int64_t now,
 #define STR_(...) #__VA_ARGS__
 
 #define S_CONDITION                                                    \
-  { "type": "string", "status": "string",                              \
+  { "$mergeKey": "type", "$strategy": "merge",                        \
+    "$required": ["type", "status"],                                   \
+    "type": "string", "status": "string",                              \
     "lastHeartbeatTime": "string", "lastTransitionTime": "string",     \
     "reason": "string", "message": "string" }
 #define S_NODE_INFO                                                    \
@@ -378,7 +380,9 @@ static const char node_schema[] = STR({
   "status": {
     "capacity": "object", "allocatable": "object", "phase": "string",
     "conditions": [S_CONDITION],
-    "addresses": [{ "type": "string", "address": "string" }],
+    "addresses": [{ "$mergeKey": "type", "$strategy": "merge",
+                    "$required": ["type", "address"],
+                    "type": "string", "address": "string" }],
     "daemonEndpoints": "object", "nodeInfo": S_NODE_INFO,
     "images": ["object"], "volumesInUse": ["string"],
     "volumesAttached": [{ "name": "string", "devicePath": "string" }],

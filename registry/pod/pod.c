@@ -1999,7 +1999,8 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
   { "containerName": "string", "resource": "string",                   \
     "divisor": "quantity" }
 #define S_ENV_VAR                                                      \
-  { "name": "string", "value": "string",                               \
+  { "$mergeKey": "name", "$strategy": "merge", "$required": ["name"], \
+    "name": "string", "value": "string",                               \
     "valueFrom": { "fieldRef": S_FIELD_REF,                            \
                    "resourceFieldRef": S_RESOURCE_FIELD_REF,           \
                    "configMapKeyRef": S_KEY_SELECTOR,                  \
@@ -2009,14 +2010,19 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
     "configMapRef": { "name": "string", "optional": "boolean" },       \
     "secretRef": { "name": "string", "optional": "boolean" } }
 #define S_CONTAINER_PORT                                               \
-  { "name": "string", "hostPort": "integer", "containerPort": "integer", \
+  { "$mergeKey": "containerPort", "$strategy": "merge",                \
+    "$required": ["containerPort"],                                    \
+    "name": "string", "hostPort": "integer", "containerPort": "integer", \
     "protocol": "string", "hostIP": "string" }
 #define S_VOLUME_MOUNT                                                 \
-  { "name": "string", "readOnly": "boolean",                           \
+  { "$mergeKey": "mountPath", "$strategy": "merge",                    \
+    "$required": ["name", "mountPath"],                                \
+    "name": "string", "readOnly": "boolean",                           \
     "recursiveReadOnly": "string", "mountPath": "string",              \
     "subPath": "string", "mountPropagation": "string",                 \
     "subPathExpr": "string" }
 #define S_CONTAINER_FIELDS                                             \
+  "$mergeKey": "name", "$strategy": "merge", "$required": ["name"],    \
   "name": "string", "image": "string", "command": ["string"],          \
   "args": ["string"], "workingDir": "string",                          \
   "ports": [S_CONTAINER_PORT], "envFrom": [S_ENV_FROM],                \
@@ -2030,7 +2036,8 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
   "lifecycle": { "postStart": S_HANDLER, "preStop": S_HANDLER,         \
                  "stopSignal": "string" },                             \
   "terminationMessagePath": "string",                                  \
-  "terminationMessagePolicy": "string", "imagePullPolicy": "string",   \
+  "terminationMessagePolicy": "string",                                \
+  "imagePullPolicy": "enum:Always|Never|IfNotPresent",                 \
   "securityContext": S_SECURITY_CONTEXT, "stdin": "boolean",           \
   "stdinOnce": "boolean", "tty": "boolean"
 #define S_KEY_TO_PATH                                                  \
@@ -2049,7 +2056,8 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
                              "path": "string" },                       \
     "clusterTrustBundle": "object" }
 #define S_VOLUME                                                       \
-  { "name": "string",                                                  \
+  { "$mergeKey": "name", "$strategy": "merge,retainKeys",             \
+    "$required": ["name"], "name": "string",                           \
     "hostPath": { "path": "string", "type": "string" },                \
     "emptyDir": { "medium": "string", "sizeLimit": "quantity" },       \
     "secret": { "secretName": "string", "items": [S_KEY_TO_PATH],      \
@@ -2088,19 +2096,22 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
     "containers": [{ S_CONTAINER_FIELDS }],                            \
     "ephemeralContainers": [{ S_CONTAINER_FIELDS,                      \
                               "targetContainerName": "string" }],      \
-    "restartPolicy": "string",                                         \
+    "restartPolicy": "enum:Always|OnFailure|Never",                    \
     "terminationGracePeriodSeconds": "integer",                        \
-    "activeDeadlineSeconds": "integer", "dnsPolicy": "string",         \
+    "activeDeadlineSeconds": "integer",                                \
+    "dnsPolicy": "enum:ClusterFirstWithHostNet|ClusterFirst|Default|None", \
     "nodeSelector": "map", "serviceAccountName": "string",             \
     "serviceAccount": "string",                                        \
     "automountServiceAccountToken": "boolean", "nodeName": "string",   \
     "hostNetwork": "boolean", "hostPID": "boolean",                    \
     "hostIPC": "boolean", "shareProcessNamespace": "boolean",          \
     "securityContext": S_POD_SECURITY_CONTEXT,                         \
-    "imagePullSecrets": [{ "name": "string" }],                        \
+    "imagePullSecrets": [{ "$mergeKey": "name", "$strategy": "merge",  \
+                           "name": "string" }],                        \
     "hostname": "string", "subdomain": "string", "affinity": "object", \
     "schedulerName": "string",                                         \
-    "tolerations": [{ "key": "string", "operator": "string",           \
+    "tolerations": [{ "$listType": "atomic",                           \
+                      "key": "string", "operator": "string",           \
                       "value": "string", "effect": "string",           \
                       "tolerationSeconds": "integer" }],               \
     "hostAliases": [{ "ip": "string", "hostnames": ["string"] }],      \
@@ -2124,7 +2135,9 @@ static int pod_table_row(void *st, const kapi_obj *pod, int64_t now,
     "resources": S_RESOURCES }
 #define S_POD_STATUS                                                   \
   { "observedGeneration": "integer", "phase": "string",                \
-    "conditions": [{ "type": "string", "status": "string",             \
+    "conditions": [{ "$mergeKey": "type", "$strategy": "merge",        \
+                     "$required": ["type", "status"],                  \
+                     "type": "string", "status": "string",             \
                      "observedGeneration": "integer",                  \
                      "lastProbeTime": "string",                        \
                      "lastTransitionTime": "string",                   \

@@ -77,7 +77,11 @@ static const kapi_resource_ops pods = {
 static const kapi_resource_ops nodes = {
     .size = sizeof(kapi_resource_ops), .group = "", .version = "v1",
     .resource = "nodes", .kind = "Node", .singular = "node",
-    .schema = "{\"spec\":{\"unschedulable\":\"boolean\"}}",
+    .schema = "{\"spec\":{\"unschedulable\":\"boolean\","
+              "\"policy\":\"enum:Always|OnFailure|Never\","
+              "\"taints\":[{\"$mergeKey\":\"key\",\"$strategy\":"
+              "\"merge\",\"$required\":[\"key\"],\"key\":\"string\"}],"
+              "\"tags\":[{\"$listType\":\"atomic\",\"k\":\"string\"}]}}",
 };
 static const kapi_resource_ops replicasets = {
     .size = sizeof(kapi_resource_ops), .group = "apps", .version = "v1",
@@ -533,6 +537,35 @@ static void test_pod_schema(void **state)
   kj_free(doc);
 }
 
+static void test_schema_annotations(void **state)
+{
+  kj *doc = get_json(&server, "/openapi/v3/api/v1", 200);
+  kj *spec = kj_get(kj_get(kj_get(kj_get(kj_get(doc, "components"),
+                                         "schemas"),
+                                  "io.k8s.api.core.v1.Node"),
+                           "properties"),
+                    "spec");
+  (void)state;
+
+  assert_json(
+      spec,
+      "{\"type\":\"object\",\"properties\":{"
+      "\"unschedulable\":{\"type\":\"boolean\"},"
+      "\"policy\":{\"type\":\"string\",\"enum\":[\"Always\",\"OnFailure\","
+      "\"Never\"]},"
+      "\"taints\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+      "\"properties\":{\"key\":{\"type\":\"string\"}},"
+      "\"required\":[\"key\"]},"
+      "\"x-kubernetes-patch-merge-key\":\"key\","
+      "\"x-kubernetes-patch-strategy\":\"merge\","
+      "\"x-kubernetes-list-type\":\"map\","
+      "\"x-kubernetes-list-map-keys\":[\"key\"]},"
+      "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+      "\"properties\":{\"k\":{\"type\":\"string\"}}},"
+      "\"x-kubernetes-list-type\":\"atomic\"}}}");
+  kj_free(doc);
+}
+
 static void test_object_meta_schema(void **state)
 {
   kj *doc = get_json(&server, "/openapi/v3/api/v1", 200);
@@ -706,6 +739,7 @@ int main(void)
       cmocka_unit_test(test_write_operations_take_field_validation),
       cmocka_unit_test(test_kubectl_validation_check),
       cmocka_unit_test(test_pod_schema),
+      cmocka_unit_test(test_schema_annotations),
       cmocka_unit_test(test_object_meta_schema),
       cmocka_unit_test(test_schemaless_custom_group),
       cmocka_unit_test(test_not_found),

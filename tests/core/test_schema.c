@@ -241,6 +241,58 @@ static void test_prune(void **state)
   kj_free(schema);
 }
 
+static void test_annotations_are_not_fields(void **state)
+{
+  static const char annotated[] =
+      "{\"spec\":{\"$required\":[\"policy\"],\"policy\":"
+      "\"enum:Always|Never\",\"items\":[{\"$mergeKey\":\"name\","
+      "\"$strategy\":\"merge\",\"name\":\"string\"}],"
+      "\"tags\":[{\"$listType\":\"atomic\",\"k\":\"string\"}]}}";
+  kj *schema = parse(annotated);
+  kj *obj;
+  char *text;
+  (void)state;
+
+  assert_unknown(annotated,
+                 "{\"spec\":{\"policy\":\"Always\",\"items\":[{\"name\":"
+                 "\"a\"}],\"tags\":[{\"k\":\"x\"}]}}",
+                 "");
+  /* An object's own "$..." keys never match annotations. */
+  assert_unknown(annotated,
+                 "{\"spec\":{\"$required\":[],\"items\":[{\"name\":\"a\","
+                 "\"$mergeKey\":\"x\",\"$strategy\":1}],"
+                 "\"tags\":[{\"$listType\":\"y\"}]}}",
+                 "spec.$required spec.items[0].$mergeKey "
+                 "spec.items[0].$strategy spec.tags[0].$listType");
+  obj = parse("{\"spec\":{\"$required\":[],\"policy\":\"Never\","
+              "\"items\":[{\"name\":\"a\",\"$mergeKey\":\"x\"}]}}");
+  assert_int_equal(kapi_schema_prune(schema, obj), 2);
+  text = kj_dump(obj, NULL);
+  assert_string_equal(text, "{\"spec\":{\"policy\":\"Never\",\"items\":"
+                            "[{\"name\":\"a\"}]}}");
+  free(text);
+  kj_free(obj);
+
+  /* Enum leaves are strings; the annotations are read back. */
+  assert_int_equal(
+      kapi_schema_type_of(kj_get(kj_get(schema, "spec"), "policy")),
+      KAPI_SCHEMA_STRING);
+  assert_string_equal(
+      kapi_schema_enum(kj_get(kj_get(schema, "spec"), "policy")),
+      "Always|Never");
+  assert_null(kapi_schema_enum(kj_get(kj_get(schema, "spec"), "items")));
+  assert_string_equal(
+      kapi_schema_merge_key(kj_get(kj_get(schema, "spec"), "items")), "name");
+  assert_null(kapi_schema_merge_key(kj_get(kj_get(schema, "spec"), "tags")));
+  assert_string_equal(
+      kapi_schema_list_annotation(kj_get(kj_get(schema, "spec"), "tags"),
+                                  "$listType"),
+      "atomic");
+  assert_null(kapi_schema_field(kj_get(schema, "spec"), "$required"));
+  assert_non_null(kapi_schema_field(kj_get(schema, "spec"), "policy"));
+  kj_free(schema);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -257,6 +309,7 @@ int main(void)
       cmocka_unit_test(test_schema_types),
       cmocka_unit_test(test_object_meta_schema),
       cmocka_unit_test(test_prune),
+      cmocka_unit_test(test_annotations_are_not_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

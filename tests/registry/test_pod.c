@@ -115,14 +115,23 @@ static void test_registration(void **state)
 
   schema = rt_parse(o->schema);
   assert_string_equal(str(schema, "/spec/containers/0/imagePullPolicy"),
-                      "string");
+                      "enum:Always|Never|IfNotPresent");
+  assert_string_equal(str(schema, "/spec/containers/0/$mergeKey"), "name");
+  assert_string_equal(str(schema, "/spec/containers/0/env/0/$mergeKey"),
+                      "name");
+  assert_string_equal(str(schema, "/spec/volumes/0/$strategy"),
+                      "merge,retainKeys");
+  assert_string_equal(str(schema, "/spec/tolerations/0/$listType"),
+                      "atomic");
+  assert_string_equal(str(schema, "/status/conditions/0/$mergeKey"), "type");
   assert_string_equal(str(schema, "/spec/containers/0/livenessProbe/httpGet/"
                                   "port"),
                       "int-or-string");
   assert_string_equal(str(schema, "/spec/ephemeralContainers/0/"
                                   "targetContainerName"),
                       "string");
-  assert_int_equal(kj_len(kj_ptr(schema, "/spec/containers/0")), 24);
+  /* 24 fields and 3 annotations ($mergeKey, $strategy, $required). */
+  assert_int_equal(kj_len(kj_ptr(schema, "/spec/containers/0")), 27);
   assert_string_equal(str(schema, "/spec/affinity"), "object");
   assert_string_equal(str(schema, "/status/containerStatuses/0"), "object");
   assert_string_equal(str(schema, "/metadata"), "meta");
