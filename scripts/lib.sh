@@ -7,7 +7,7 @@ KAPI_JOBS=${KAPI_JOBS:-$(nproc)}
 
 # Debian packages the project needs to build, test and run.
 KAPI_PACKAGES="build-essential autoconf automake libtool pkg-config
-libmicrohttpd-dev libyajl-dev libyaml-dev libleveldb-dev libssl-dev
+libmicrohttpd-dev libgnutls28-dev libyajl-dev libyaml-dev libleveldb-dev libssl-dev
 libcmocka-dev libcurl4-openssl-dev python3 curl python3-kubernetes"
 
 kapi_log() { printf '==> %s\n' "$*" >&2; }

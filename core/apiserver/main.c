@@ -3,6 +3,7 @@
  * store, seeds the initial objects, and serves until SIGINT/SIGTERM.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +32,12 @@ struct options {
   const char *data_dir;
   const char *bind_address;
   int port;
+  int port_set;                 /* --insecure-port given */
+  const char *secure_bind_address;
+  int secure_port;
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  const char *client_ca_file;
   const char *config_file;
   char *authorization_mode;
   char *admission_plugins;
@@ -50,9 +57,18 @@ static void usage(FILE *out)
 "\n"
 "Flags:\n"
 "  --data-dir DIR                 where the store lives (default ./var/data)\n"
-"  --insecure-bind-address ADDR   address to serve plain HTTP on (default 127.0.0.1;\n"
-"                                 loopback only until TLS serving lands)\n"
-"  --insecure-port PORT           port to serve on (default 8080; 0 = any free port)\n"
+"  --bind-address ADDR            address to serve HTTPS on (default 127.0.0.1;\n"
+"                                 upstream defaults to 0.0.0.0, kapi to loopback)\n"
+"  --secure-port PORT             port to serve HTTPS on (default 6443; 0 = any\n"
+"                                 free port); used with --tls-cert-file\n"
+"  --tls-cert-file FILE           serving certificate (PEM, with intermediates)\n"
+"  --tls-private-key-file FILE    its private key (PEM)\n"
+"  --client-ca-file FILE          CA bundle (PEM) that client certificates are\n"
+"                                 verified against; clients are asked for one\n"
+"  --insecure-bind-address ADDR   address to serve plain HTTP on (default\n"
+"                                 127.0.0.1; loopback addresses only)\n"
+"  --insecure-port PORT           plain HTTP port (default 8080 without TLS, off\n"
+"                                 with TLS unless given; 0 = any free port)\n"
 "  --plugin-dir DIR               load plugins from DIR (repeatable; DIR and its\n"
 "                                 authn/ authz/ admission/ registry/ subdirectories)\n"
 "  --no-default-plugins           do not load the installed plugins (%s)\n"
@@ -77,11 +93,17 @@ static int parse_bool(const char *s)
 static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
-         O_AUTHZ, O_ADM, O_ANON, O_FSYNC, O_THREADS };
+         O_AUTHZ, O_ADM, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
+         O_TLSCERT, O_TLSKEY, O_CLIENTCA };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, O_DATA},
       {"insecure-bind-address", required_argument, NULL, O_BIND},
       {"insecure-port", required_argument, NULL, O_PORT},
+      {"bind-address", required_argument, NULL, O_SBIND},
+      {"secure-port", required_argument, NULL, O_SPORT},
+      {"tls-cert-file", required_argument, NULL, O_TLSCERT},
+      {"tls-private-key-file", required_argument, NULL, O_TLSKEY},
+      {"client-ca-file", required_argument, NULL, O_CLIENTCA},
       {"plugin-dir", required_argument, NULL, O_PDIR},
       {"no-default-plugins", no_argument, NULL, O_NODEF},
       {"list-plugins", no_argument, NULL, O_LIST},
@@ -100,13 +122,20 @@ static int parse_options(int argc, char **argv, struct options *o)
   o->data_dir = "./var/data";
   o->bind_address = "127.0.0.1";
   o->port = 8080;
+  o->secure_bind_address = "127.0.0.1";
+  o->secure_port = 6443;
   o->anonymous_auth = 1;
   o->fsync = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
     switch (c) {
     case O_DATA: o->data_dir = optarg; break;
     case O_BIND: o->bind_address = optarg; break;
-    case O_PORT: o->port = atoi(optarg); break;
+    case O_PORT: o->port = atoi(optarg); o->port_set = 1; break;
+    case O_SBIND: o->secure_bind_address = optarg; break;
+    case O_SPORT: o->secure_port = atoi(optarg); break;
+    case O_TLSCERT: o->tls_cert_file = optarg; break;
+    case O_TLSKEY: o->tls_key_file = optarg; break;
+    case O_CLIENTCA: o->client_ca_file = optarg; break;
     case O_PDIR:
       if (o->n_plugin_dirs == MAX_DIRS) {
         fprintf(stderr, "too many --plugin-dir\n");
@@ -316,11 +345,80 @@ static int make_dirs(const char *path)
   return 0;
 }
 
+/* Plain HTTP carries credentials and is unauthenticated transport, so
+ * it is only served where nothing off the host can reach it. */
+/* Without TLS the server keeps serving plain HTTP (default 8080) as
+ * before; with TLS only when --insecure-port is given explicitly. */
+static int serves_insecure(const struct options *o)
+{
+  return !o->tls_cert_file || o->port_set;
+}
+
+static int is_loopback(const char *addr)
+{
+  struct in_addr a;
+  if (inet_pton(AF_INET, addr, &a) != 1)
+    return 0;
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+static int check_serving_flags(const struct options *o)
+{
+  if (!o->tls_cert_file != !o->tls_key_file) {
+    LOG_ERROR("--tls-cert-file and --tls-private-key-file must be given "
+              "together");
+    return -EINVAL;
+  }
+  if (o->client_ca_file && !o->tls_cert_file) {
+    LOG_ERROR("--client-ca-file needs --tls-cert-file and "
+              "--tls-private-key-file");
+    return -EINVAL;
+  }
+  if (serves_insecure(o) && !is_loopback(o->bind_address)) {
+    LOG_ERROR("--insecure-bind-address %s: plain HTTP is served on loopback "
+              "addresses only", o->bind_address);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/* Starts the HTTPS and/or the plain HTTP listener and logs each. */
+static int start_serving(kapi_server *srv, const struct options *o)
+{
+  kapi_server_options ho = {0};
+  char err[1024];
+
+  ho.threads = o->threads;
+  if (o->tls_cert_file) {
+    ho.bind_address = o->secure_bind_address;
+    ho.port = o->secure_port;
+    ho.tls_cert_file = o->tls_cert_file;
+    ho.tls_key_file = o->tls_key_file;
+    ho.client_ca_file = o->client_ca_file;
+    if (kapi_server_start(srv, &ho, err, sizeof err) < 0) {
+      LOG_ERROR("%s", err);
+      return -1;
+    }
+    LOG_INFO("serving securely on https://%s:%d", o->secure_bind_address,
+             srv->secure_port);
+  }
+  if (serves_insecure(o)) {
+    memset(&ho, 0, sizeof ho);
+    ho.threads = o->threads;
+    ho.bind_address = o->bind_address;
+    ho.port = o->port;
+    if (kapi_server_start(srv, &ho, err, sizeof err) < 0) {
+      LOG_ERROR("%s", err);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   struct options o;
   kapi_store_options so = {0};
-  kapi_server_options ho = {0};
   kapi_server srv = {0};
   kapi_registry reg = {0};
   kapi_plugins *ps;
@@ -333,6 +431,8 @@ int main(int argc, char **argv)
 
   clock_gettime(CLOCK_MONOTONIC, &t0);
   if (parse_options(argc, argv, &o) < 0)
+    return 2;
+  if (check_serving_flags(&o) < 0)
     return 2;
   cfg = o.config_file ? read_config(o.config_file) : kj_object();
   if (!cfg || apply_flags(cfg, &o) < 0)
@@ -378,17 +478,19 @@ int main(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  ho.bind_address = o.bind_address;
-  ho.port = o.port;
-  ho.threads = o.threads;
-  if (kapi_server_start(&srv, &ho, err, sizeof err) < 0) {
-    LOG_ERROR("%s", err);
+  if (start_serving(&srv, &o) < 0) {
+    kapi_server_stop(&srv);
     goto out;
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  LOG_INFO("serving on http://%s:%d (revision %lld, ready in %.1f ms)",
-           o.bind_address, srv.port, (long long)kapi_store_revision(store),
-           (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  if (srv.mhd)
+    LOG_INFO("serving on http://%s:%d (revision %lld, ready in %.1f ms)",
+             o.bind_address, srv.port, (long long)kapi_store_revision(store),
+             (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  else
+    LOG_INFO("ready (revision %lld, ready in %.1f ms)",
+             (long long)kapi_store_revision(store),
+             (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
   sigwait(&sigs, &sig);
   LOG_INFO("received signal %d, shutting down", sig);
   kapi_server_stop(&srv);

@@ -163,6 +163,10 @@ void kapi_req_reset(kapi_req *r)
   free(r->subresource);
   free(r->name);
   kj_free(r->user);
+  free(r->tls_client_cn);
+  for (size_t i = 0; i < r->tls_client_ngroups; i++)
+    free(r->tls_client_groups[i]);
+  free(r->tls_client_groups);
   memset(r, 0, sizeof *r);
 }
 
@@ -196,7 +200,19 @@ const char *kapi_req_get(const kapi_req *r, const char *key)
     return kj_get_str(r->user, "username");
   if (!strcmp(key, "user.uid"))
     return kj_get_str(r->user, "uid");
+  if (!strcmp(key, "tls.client.cn"))
+    return r->tls_client_cn;
+  if (!strncmp(key, "tls.client.o.", 13)) {
+    char *end;
+    unsigned long i = strtoul(key + 13, &end, 10);
+    return key[13] && !*end ? kapi_req_tls_client_group(r, i) : NULL;
+  }
   return NULL;
+}
+
+const char *kapi_req_tls_client_group(const kapi_req *r, size_t i)
+{
+  return i < r->tls_client_ngroups ? r->tls_client_groups[i] : NULL;
 }
 
 const char *kapi_req_group(const kapi_req *r, size_t i)

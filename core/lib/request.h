@@ -42,6 +42,12 @@ struct kapi_req {
   const char *operation; /* "CREATE", "UPDATE", "DELETE", or NULL */
   int dry_run;
 
+  /* Transport security: the client certificate verified against
+   * --client-ca-file, or NULL/0 (tls_peer.h). */
+  char *tls_client_cn;
+  char **tls_client_groups;
+  size_t tls_client_ngroups;
+
   /* Authentication. */
   kj *user; /* {"username","uid","groups":[],"extra":{}} */
 
@@ -55,6 +61,9 @@ typedef struct kapi_req kapi_req;
 /* kapi_host_api.req_get and friends (see kapi/plugin.h). */
 const char *kapi_req_get(const kapi_req *r, const char *key);
 const char *kapi_req_group(const kapi_req *r, size_t i);
+/* The verified client certificate's i-th organization, NULL past the
+ * end (also answered by kapi_req_get as "tls.client.o.<i>"). */
+const char *kapi_req_tls_client_group(const kapi_req *r, size_t i);
 const kapi_obj *kapi_req_old_object(const kapi_req *r);
 const char *kapi_req_header(const kapi_req *r, const char *name);
 

@@ -20,11 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "log.h"
 #include "rest_log.h"
 #include "server.h"
+#include "tls_peer.h"
 #include "watch_http.h"
 
 #define MAX_BODY (3 * 1024 * 1024) /* upstream's default request limit */
@@ -382,6 +384,136 @@ static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
   return ret;
 }
 
+/* ---- TLS -------------------------------------------------------------- */
+
+struct kapi_server_tls {
+  char *cert_pem, *key_pem, *ca_pem; /* kept for the daemon's lifetime */
+  kapi_tls_verifier *verifier;       /* NULL without --client-ca-file */
+};
+
+static void tls_free(struct kapi_server_tls *t)
+{
+  if (!t)
+    return;
+  free(t->cert_pem);
+  if (t->key_pem) {
+    explicit_bzero(t->key_pem, strlen(t->key_pem));
+    free(t->key_pem);
+  }
+  free(t->ca_pem);
+  kapi_tls_verifier_free(t->verifier);
+  free(t);
+}
+
+static char *read_pem(const char *path, const char *flag, char *err,
+                      size_t errlen)
+{
+  FILE *f = fopen(path, "r");
+  char *buf = NULL;
+  size_t len = 0, cap = 0, n;
+  if (!f) {
+    snprintf(err, errlen, "cannot read %s %s: %s", flag, path,
+             strerror(errno));
+    return NULL;
+  }
+  do {
+    if (cap - len < 4097) {
+      char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
+      if (!nb) {
+        free(buf);
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+      }
+      buf = nb;
+    }
+    n = fread(buf + len, 1, cap - len - 1, f);
+    len += n;
+  } while (n);
+  fclose(f);
+  buf[len] = '\0';
+  return buf;
+}
+
+static int tls_load(const kapi_server_options *opts,
+                    struct kapi_server_tls **out, char *err, size_t errlen)
+{
+  struct kapi_server_tls *t;
+  if (!opts->tls_key_file) {
+    snprintf(err, errlen,
+             "--tls-cert-file and --tls-private-key-file must be given "
+             "together");
+    return -EINVAL;
+  }
+  if (!(t = calloc(1, sizeof *t)))
+    return -ENOMEM;
+  if (!(t->cert_pem = read_pem(opts->tls_cert_file, "--tls-cert-file", err,
+                               errlen)) ||
+      !(t->key_pem = read_pem(opts->tls_key_file, "--tls-private-key-file",
+                              err, errlen)))
+    goto fail;
+  if (opts->client_ca_file &&
+      (!(t->ca_pem = read_pem(opts->client_ca_file, "--client-ca-file", err,
+                              errlen)) ||
+       kapi_tls_verifier_load(opts->client_ca_file, &t->verifier, err,
+                              errlen) < 0))
+    goto fail;
+  *out = t;
+  return 0;
+fail:
+  tls_free(t);
+  return -EINVAL;
+}
+
+/* Puts the identity of a verified client certificate on the request.
+ * The handshake only asked for the certificate (MHD hands GnuTLS the
+ * trust list with GNUTLS_CERT_REQUEST, which never fails the handshake),
+ * so the verification is done here. */
+static void tls_peer_identity(kapi_server *srv, struct MHD_Connection *conn,
+                              kapi_req *r)
+{
+  enum { MAX_CHAIN = 16 };
+  const union MHD_ConnectionInfo *ci;
+  const gnutls_datum_t *certs;
+  const unsigned char *der[MAX_CHAIN];
+  size_t len[MAX_CHAIN];
+  unsigned n = 0, i;
+  kapi_tls_identity id;
+  char reason[256];
+
+  if (!srv->tls || !srv->tls->verifier)
+    return;
+  ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!ci || !ci->tls_session)
+    return;
+  certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+  if (!certs || !n)
+    return;
+  if (n > MAX_CHAIN)
+    n = MAX_CHAIN;
+  for (i = 0; i < n; i++) {
+    der[i] = certs[i].data;
+    len[i] = certs[i].size;
+  }
+  if (kapi_tls_verify_peer(srv->tls->verifier, der, len, n, &id, reason,
+                           sizeof reason) < 0) {
+    LOG_V(4, "client certificate not verified: %s", reason);
+    return;
+  }
+  if (kapi_log_verbosity >= 4) {
+    char groups[512];
+    size_t off = 0;
+    groups[0] = '\0';
+    for (i = 0; i < id.ngroups && off < sizeof groups; i++)
+      off += (size_t)snprintf(groups + off, sizeof groups - off, "%s%s",
+                              i ? " " : "", id.groups[i]);
+    LOG_V(4, "client certificate: CN=%s O=[%s] verified", id.cn, groups);
+  }
+  r->tls_client_cn = id.cn;
+  r->tls_client_groups = id.groups;
+  r->tls_client_ngroups = id.ngroups;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version,
@@ -421,6 +553,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   r.now = time(NULL);
   if (!r.path)
     return MHD_NO;
+  tls_peer_identity(srv, conn, &r);
   if (ctx->too_large) {
     kapi_error e;
     kapi_error_init(&e);
@@ -493,38 +626,78 @@ int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
   unsigned threads = opts->threads > 0 ? (unsigned)opts->threads
                                        : (unsigned)(cpus * 4 > 16 ? cpus * 4
                                                                   : 16);
+  const char *bind = opts->bind_address ? opts->bind_address : "127.0.0.1";
+  struct kapi_server_tls *tls = NULL;
   struct MHD_Daemon *d;
+  int rc;
 
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)opts->port);
-  if (inet_pton(AF_INET, opts->bind_address ? opts->bind_address : "127.0.0.1",
-                &addr.sin_addr) != 1) {
-    snprintf(err, errlen, "invalid bind address %s", opts->bind_address);
+  if (inet_pton(AF_INET, bind, &addr.sin_addr) != 1) {
+    snprintf(err, errlen, "invalid bind address %s", bind);
     return -EINVAL;
   }
-  if (hub_start(srv) < 0) {
+  if (opts->tls_cert_file) {
+    if (srv->mhd_secure) {
+      snprintf(err, errlen, "already serving TLS");
+      return -EBUSY;
+    }
+    if ((rc = tls_load(opts, &tls, err, errlen)) < 0)
+      return rc;
+  } else if (opts->tls_key_file || opts->client_ca_file) {
+    snprintf(err, errlen, "%s needs --tls-cert-file",
+             opts->tls_key_file ? "--tls-private-key-file"
+                                : "--client-ca-file");
+    return -EINVAL;
+  }
+  if (!srv->watches && hub_start(srv) < 0) {
     snprintf(err, errlen, "cannot start the watch thread");
+    tls_free(tls);
     return -EAGAIN;
   }
-  d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
-          MHD_USE_ERROR_LOG,
-      0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-      srv, MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-      MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_END);
+  if (tls)
+    /* MEM_TRUST makes MHD request (not require) a client certificate. */
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TLS,
+        0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_LIMIT, 10000u,
+        MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
+        tls->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+        tls->ca_pem, MHD_OPTION_END);
+  else
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_END);
   if (!d) {
-    snprintf(err, errlen, "cannot listen on %s:%d: %s",
-             opts->bind_address ? opts->bind_address : "127.0.0.1",
-             opts->port, strerror(errno));
-    kapi_server_stop(srv);
+    int e = errno;
+    snprintf(err, errlen, "cannot listen on %s:%d%s: %s", bind, opts->port,
+             tls ? " (TLS; check the certificate and key)" : "",
+             strerror(e));
+    tls_free(tls);
+    if (!srv->mhd && !srv->mhd_secure)
+      kapi_server_stop(srv);
     return -EADDRINUSE;
   }
-  srv->mhd = d;
   info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  srv->port = info ? info->port : opts->port;
+  if (tls) {
+    srv->mhd_secure = d;
+    srv->tls = tls;
+    srv->secure_port = info ? info->port : opts->port;
+  } else {
+    srv->mhd = d;
+    srv->port = info ? info->port : opts->port;
+  }
   return 0;
 }
 
@@ -541,6 +714,11 @@ void kapi_server_stop(kapi_server *srv)
   if (srv->mhd)
     MHD_stop_daemon(srv->mhd);
   srv->mhd = NULL;
+  if (srv->mhd_secure)
+    MHD_stop_daemon(srv->mhd_secure);
+  srv->mhd_secure = NULL;
+  tls_free(srv->tls);
+  srv->tls = NULL;
   if (hub) {
     pthread_mutex_destroy(&hub->mu);
     pthread_cond_destroy(&hub->cond);

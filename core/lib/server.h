@@ -49,7 +49,16 @@ typedef struct kapi_server_options {
   const char *bind_address; /* "127.0.0.1" */
   int port;                 /* 0 = any free port */
   int threads;              /* 0 = number of CPUs */
+  /* TLS: when tls_cert_file is set this daemon serves HTTPS (both
+   * files are then required).  client_ca_file, optional, makes the
+   * handshake ask for a client certificate; a verified one is put on
+   * the request (tls.client.cn, tls.client.o.N).  Paths borrowed. */
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  const char *client_ca_file;
 } kapi_server_options;
+
+struct kapi_server_tls; /* server.c: PEM texts and the client verifier */
 
 struct kapi_server {
   kapi_store *store;        /* borrowed */
@@ -58,9 +67,14 @@ struct kapi_server {
   int64_t start_time;
   struct watch_hub *watches;/* watch_http.c */
   void *mhd;                /* struct MHD_Daemon */
-  int port;                 /* the bound port */
+  int port;                 /* the bound port (plain HTTP) */
+  void *mhd_secure;         /* struct MHD_Daemon serving TLS, or NULL */
+  int secure_port;          /* its bound port */
+  struct kapi_server_tls *tls;
 };
 
+/* Starts one listener.  May be called twice on one server, once for
+ * plain HTTP and once with TLS options; the second TLS start fails. */
 int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
                       char *err, size_t errlen);
 void kapi_server_stop(kapi_server *srv);

@@ -452,7 +452,11 @@ struct kapi_host_api {
   /* Request attributes: "verb", "namespace", "resource", "subresource",
    * "name", "apiGroup", "apiVersion", "path", "operation" (CREATE...),
    * "user.name", "user.uid", "dryRun" ("true"/"false").  Borrowed; NULL
-   * if unset. */
+   * if unset.  Over HTTPS with --client-ca-file, a client certificate
+   * that verified (chains to a client CA, clientAuth usage, in its
+   * validity period) gives "tls.client.cn" (subject CN) and
+   * "tls.client.o.0", "tls.client.o.1", ... (subject O values, in
+   * order, NULL past the end); both are NULL without one. */
   const char *(*req_get)(const kapi_req *r, const char *key);
   /* user.groups, in order; NULL past the end. */
   const char *(*req_group)(const kapi_req *r, size_t i);

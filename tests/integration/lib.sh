@@ -64,6 +64,31 @@ start_server() {
   return 1
 }
 
+# start_tls_server [flags...]: like start_server, but serving HTTPS on a
+# free port (pass --tls-cert-file, --tls-private-key-file and maybe
+# --client-ca-file); sets SERVER to the https URL and SECURE_PORT.
+start_tls_server() {
+  local log=$T/apiserver.log i
+  : "${PLUGINS:=$(make_plugin_dir)}"
+  : >"$log"
+  "$KAPI_BUILDDIR/kapi-apiserver" --data-dir "$T/data" --secure-port 0 \
+    --no-default-plugins --plugin-dir "$PLUGINS" \
+    --authorization-mode AlwaysAllow "$@" 2>>"$log" &
+  SERVER_PID=$!
+  for i in $(seq 1 200); do
+    SECURE_PORT=$(sed -n 's/.*serving securely on https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | tail -1)
+    if [ -n "$SECURE_PORT" ] && curl -ksS "https://127.0.0.1:$SECURE_PORT/readyz" >/dev/null 2>&1; then
+      SERVER="https://127.0.0.1:$SECURE_PORT"
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "apiserver did not start:" >&2
+  cat "$log" >&2
+  return 1
+}
+
 stop_server() {
   if [ -n "${SERVER_PID:-}" ]; then
     kill "$SERVER_PID" 2>/dev/null
