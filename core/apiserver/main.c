@@ -42,6 +42,7 @@ struct options {
   char *authorization_mode;
   char *admission_plugins;
   int anonymous_auth;
+  const char *token_auth_file;
   int fsync;
   int threads;
 };
@@ -78,6 +79,7 @@ static void usage(FILE *out)
 "  --authorization-mode LIST      authorizers in order, e.g. AlwaysAllow\n"
 "  --enable-admission-plugins LIST  admission plugins in order\n"
 "  --anonymous-auth BOOL          allow anonymous requests (default true)\n"
+"  --token-auth-file FILE         static bearer tokens (CSV: token,user,uid,\"groups\")\n"
 "  --fsync BOOL                   fsync every commit (default true)\n"
 "  --threads N                    HTTP threads (default: 4 per CPU, at least 16)\n"
 "  -v, --v N                      log verbosity\n"
@@ -94,7 +96,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
          O_AUTHZ, O_ADM, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
-         O_TLSCERT, O_TLSKEY, O_CLIENTCA };
+         O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, O_DATA},
       {"insecure-bind-address", required_argument, NULL, O_BIND},
@@ -111,6 +113,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"authorization-mode", required_argument, NULL, O_AUTHZ},
       {"enable-admission-plugins", required_argument, NULL, O_ADM},
       {"anonymous-auth", required_argument, NULL, O_ANON},
+      {"token-auth-file", required_argument, NULL, O_TOKENFILE},
       {"fsync", required_argument, NULL, O_FSYNC},
       {"threads", required_argument, NULL, O_THREADS},
       {"v", required_argument, NULL, 'v'},
@@ -149,6 +152,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_AUTHZ: o->authorization_mode = optarg; break;
     case O_ADM: o->admission_plugins = optarg; break;
     case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
+    case O_TOKENFILE: o->token_auth_file = optarg; break;
     case O_FSYNC: o->fsync = parse_bool(optarg); break;
     case O_THREADS: o->threads = atoi(optarg); break;
     case 'v': kapi_log_verbosity = atoi(optarg + (*optarg == '=')); break;
@@ -202,6 +206,13 @@ static int apply_flags(kj *cfg, const struct options *o)
     kj *plugins = kj_child_object(cfg, "plugins");
     kj *anon = plugins ? kj_child_object(plugins, "anonymous") : NULL;
     if (!anon || kj_set(anon, "enabled", kj_bool(0)) < 0)
+      return -ENOMEM;
+  }
+  if (o->token_auth_file) {
+    /* The token-file plugin registers nothing without a path. */
+    kj *plugins = kj_child_object(cfg, "plugins");
+    kj *tf = plugins ? kj_child_object(plugins, "token-file") : NULL;
+    if (!tf || kj_set(tf, "path", kj_string(o->token_auth_file)) < 0)
       return -ENOMEM;
   }
   return 0;

@@ -124,11 +124,12 @@ static void forbidden(kapi_req *r, const char *reason, kapi_error *e)
                      *r->api_group ? r->api_group : NULL, r->resource);
 }
 
-static int stage_authorization(kapi_server *srv, kapi_req *r,
-                               kapi_response *resp, kapi_error *e)
+int kapi_authorize(kapi_server *srv, kapi_req *r, char **reason)
 {
   size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHZ), i;
-  (void)resp;
+
+  if (reason)
+    *reason = NULL;
   for (i = 0; i < n; i++) {
     const kapi_component *c = kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHZ, i);
     const kapi_authz_ops *ops = c->ops;
@@ -137,18 +138,30 @@ static int stage_authorization(kapi_server *srv, kapi_req *r,
 
     kapi_error_init(&why);
     d = ops->authorize(c->st, r, &why);
-    if (d == KAPI_ALLOW) {
+    if (d == KAPI_ALLOW || d == KAPI_DENY) {
+      if (reason && why.message)
+        *reason = strdup(why.message);
       kapi_error_clear(&why);
-      return 0;
-    }
-    if (d == KAPI_DENY) {
-      forbidden(r, why.message, e);
-      kapi_error_clear(&why);
-      return -EACCES;
+      return d;
     }
     kapi_error_clear(&why);
   }
-  forbidden(r, NULL, e);
+  return KAPI_NO_OPINION;
+}
+
+static int stage_authorization(kapi_server *srv, kapi_req *r,
+                               kapi_response *resp, kapi_error *e)
+{
+  char *reason = NULL;
+  int d = kapi_authorize(srv, r, &reason);
+
+  (void)resp;
+  if (d == KAPI_ALLOW) {
+    free(reason);
+    return 0;
+  }
+  forbidden(r, reason, e);
+  free(reason);
   return -EACCES;
 }
 

@@ -24,4 +24,11 @@ typedef struct kapi_stage {
 /* The stages in order, NULL-terminated (for --list-plugins and docs). */
 const kapi_stage *const *kapi_chain_stages(void);
 
+/* Runs the authorizer chain over r's RequestInfo and user (r borrowed;
+ * a caller may build r by hand, as the access reviews do).  Returns
+ * KAPI_ALLOW, KAPI_DENY or KAPI_NO_OPINION (no authorizer decided);
+ * *reason, if reason is non-NULL, receives the deciding authorizer's
+ * message, newly allocated (free it), or NULL. */
+int kapi_authorize(kapi_server *srv, kapi_req *r, char **reason);
+
 #endif

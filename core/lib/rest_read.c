@@ -17,6 +17,7 @@
 #include "meta.h"
 #include "rest.h"
 #include "rest_meta.h"
+#include "rest_review.h"
 #include "table.h"
 #include "watch_http.h"
 
@@ -627,6 +628,8 @@ void kapi_handle_resource(kapi_server *srv, kapi_req *r, kapi_response *resp)
   if (!res && !*r->api_group && !strcmp(r->resource, "bindings") &&
       *r->namespace_ && !*r->name && !*r->subresource &&
       !strcmp(v, "create") && rest_legacy_binding(srv, r, resp) == 0)
+    return;
+  if (!res && kapi_review_handle(srv, r, resp))
     return;
   if (!res) {
     not_found(resp);

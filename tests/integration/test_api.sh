@@ -412,7 +412,7 @@ check "--list-plugins exits 0" test "$LIST_RC" = 0
 check "--list-plugins: the chain in order" python3 -c '
 import re, sys
 chain = [tuple(l.split()[:2]) for l in open(sys.argv[1]) if re.match(r"(authn|authz|admission|resource)\s", l)]
-want = [("authn", "Anonymous"), ("authz", "AlwaysDeny"), ("authz", "AlwaysAllow"),
+want = [("authn", "x509"), ("authn", "Anonymous"), ("authz", "AlwaysDeny"), ("authz", "AlwaysAllow"),
         ("admission", "NamespaceLifecycle"), ("resource", "configmaps"),
         ("resource", "deployments.apps"), ("resource", "events"),
         ("resource", "leases.coordination.k8s.io"), ("resource", "namespaces"),

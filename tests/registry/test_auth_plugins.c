@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "plugin_loader.h"
@@ -149,6 +151,164 @@ static void test_always_deny(void **state)
   kapi_plugins_free(ps);
 }
 
+static void test_x509(void **state)
+{
+  kapi_plugins *ps;
+  const kapi_component *c;
+  const kapi_authn_ops *ops;
+  kapi_req r;
+  kapi_error e;
+  char err[512], *json, *groups[] = {"dev", "ops"};
+  kj *user = kj_object();
+
+  (void)state;
+  if (load("authn/x509", "x509", NULL, &ps, err, sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 1);
+  c = kapi_plugins_at(ps, KAPI_KIND_AUTHN, 0);
+  assert_string_equal(c->name, "x509");
+  assert_int_equal(c->priority, KAPI_ORDER_FIRST);
+  ops = c->ops;
+  memset(&r, 0, sizeof r);
+  kapi_error_init(&e);
+  /* No verified certificate: not ours. */
+  assert_int_equal(ops->authenticate(c->st, &r, user, &e), 0);
+  r.tls_client_cn = "alice";
+  r.tls_client_groups = groups;
+  r.tls_client_ngroups = 2;
+  assert_int_equal(ops->authenticate(c->st, &r, user, &e), 1);
+  json = kj_dump(user, NULL);
+  assert_string_equal(json,
+                      "{\"username\":\"alice\",\"groups\":[\"dev\",\"ops\"]}");
+  free(json);
+  kj_free(user);
+  kapi_plugins_free(ps);
+}
+
+static const char *test_auth_header;
+
+static const char *fake_header(void *conn, const char *name)
+{
+  (void)conn;
+  return !strcmp(name, "Authorization") ? test_auth_header : NULL;
+}
+
+/* Writes text to a new temporary file; returns its malloc'd path. */
+static char *temp_file(const char *text)
+{
+  char *path = strdup("/tmp/kapi-tokens-XXXXXX");
+  int fd;
+
+  assert_non_null(path);
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return path;
+}
+
+/* Authenticates with "Authorization: <header>"; returns the result and
+ * the user as JSON in *json (or NULL). */
+static int token_auth(const kapi_component *c, const char *header,
+                      char **json)
+{
+  kapi_req r;
+  kapi_error e;
+  kj *user = kj_object();
+  int rc;
+
+  memset(&r, 0, sizeof r);
+  r.header = fake_header;
+  test_auth_header = header;
+  kapi_error_init(&e);
+  rc = ((const kapi_authn_ops *)c->ops)->authenticate(c->st, &r, user, &e);
+  *json = rc == 1 ? kj_dump(user, NULL) : NULL;
+  kapi_error_clear(&e);
+  kj_free(user);
+  return rc;
+}
+
+static void test_token_file(void **state)
+{
+  char *path = temp_file("# comment\n"
+                         "secret1,alice,uid-1,\"dev,ops\"\n"
+                         "\n"
+                         " secret2, bob ,uid-2\r\n"
+                         "\"sec,ret3\",carol,uid-3,admins,extra\n");
+  char config[512], err[512], *json;
+  const kapi_component *c;
+  kapi_plugins *ps;
+
+  (void)state;
+  snprintf(config, sizeof config,
+           "{\"plugins\":{\"token-file\":{\"other\":[1,\"}\"],"
+           "\"path\":\"%s\"}}}", path);
+  if (load("authn/token-file", "token_file", config, &ps, err,
+           sizeof err) < 0)
+    fail_msg("%s", err);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 1);
+  c = kapi_plugins_at(ps, KAPI_KIND_AUTHN, 0);
+  assert_string_equal(c->name, "token-file");
+
+  assert_int_equal(token_auth(c, "Bearer secret1", &json), 1);
+  assert_string_equal(json, "{\"username\":\"alice\",\"uid\":\"uid-1\","
+                            "\"groups\":[\"dev\",\"ops\"]}");
+  free(json);
+  assert_int_equal(token_auth(c, "bearer secret2", &json), 1);
+  assert_string_equal(json, "{\"username\":\"bob \",\"uid\":\"uid-2\","
+                            "\"groups\":[]}");
+  free(json);
+  assert_int_equal(token_auth(c, "Bearer sec,ret3", &json), 1);
+  assert_string_equal(json, "{\"username\":\"carol\",\"uid\":\"uid-3\","
+                            "\"groups\":[\"admins\"]}");
+  free(json);
+  /* Unknown or absent credentials are not ours (the union answers 401). */
+  assert_int_equal(token_auth(c, "Bearer wrong", &json), 0);
+  assert_int_equal(token_auth(c, "Basic secret1", &json), 0);
+  assert_int_equal(token_auth(c, "Bearer ", &json), 0);
+  assert_int_equal(token_auth(c, NULL, &json), 0);
+  kapi_plugins_free(ps);
+  unlink(path);
+  free(path);
+}
+
+static void test_token_file_config(void **state)
+{
+  char *path = temp_file("secret1,alice\n");
+  char config[512], err[512];
+  kapi_plugins *ps;
+
+  (void)state;
+  /* No configuration: nothing registered. */
+  assert_int_equal(load("authn/token-file", "token_file", NULL, &ps, err,
+                        sizeof err), 0);
+  assert_int_equal(kapi_plugins_count(ps, KAPI_KIND_AUTHN), 0);
+  kapi_plugins_free(ps);
+
+  snprintf(config, sizeof config,
+           "{\"plugins\":{\"token-file\":{\"path\":\"%s\"}}}", path);
+  assert_true(load("authn/token-file", "token_file", config, &ps, err,
+                   sizeof err) < 0);
+  assert_non_null(strstr(err, "must have at least 3 columns"));
+  kapi_plugins_free(ps);
+
+  assert_true(load("authn/token-file", "token_file",
+                   "{\"plugins\":{\"token-file\":{\"path\":"
+                   "\"/nonexistent/tokens.csv\"}}}",
+                   &ps, err, sizeof err) < 0);
+  assert_non_null(strstr(err, "failed to read token file "
+                              "'/nonexistent/tokens.csv'"));
+  kapi_plugins_free(ps);
+
+  assert_true(load("authn/token-file", "token_file",
+                   "{\"plugins\":{\"token-file\":{\"path\":3}}}", &ps, err,
+                   sizeof err) < 0);
+  assert_non_null(strstr(err, "invalid configuration"));
+  kapi_plugins_free(ps);
+  unlink(path);
+  free(path);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -156,6 +316,9 @@ int main(void)
       cmocka_unit_test(test_anonymous_config),
       cmocka_unit_test(test_always_allow),
       cmocka_unit_test(test_always_deny),
+      cmocka_unit_test(test_x509),
+      cmocka_unit_test(test_token_file),
+      cmocka_unit_test(test_token_file_config),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
