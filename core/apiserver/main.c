@@ -15,10 +15,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "admission_config.h"
+#include "audit.h"
+#include "host_server.h"
 #include "json.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "registry.h"
+#include "sa_token.h"
 #include "server.h"
 #include "store.h"
 
@@ -41,8 +45,13 @@ struct options {
   const char *config_file;
   char *authorization_mode;
   char *admission_plugins;
+  char *disable_admission_plugins;
+  const char *admission_config_file;
+  const char *audit_policy_file;
+  const char *audit_log_path;
   int anonymous_auth;
   const char *token_auth_file;
+  kapi_sa_flags sa;             /* --service-account-*, --api-audiences */
   int fsync;
   int threads;
 };
@@ -77,9 +86,23 @@ static void usage(FILE *out)
 "  --config FILE                  server configuration (JSON): plugin configuration\n"
 "                                 and chain order\n"
 "  --authorization-mode LIST      authorizers in order, e.g. AlwaysAllow\n"
-"  --enable-admission-plugins LIST  admission plugins in order\n"
+"  --enable-admission-plugins LIST  admission plugins to enable besides the\n"
+"                                 default ones (upstream's; order does not matter)\n"
+"  --disable-admission-plugins LIST  default admission plugins to turn off\n"
+"  --admission-control-config-file FILE  AdmissionConfiguration (YAML):\n"
+"                                 each admission plugin's configuration\n"
+"  --audit-policy-file FILE       audit Policy (audit.k8s.io/v1, YAML)\n"
+"  --audit-log-path PATH          audit events as JSON lines (\"-\": stdout)\n"
 "  --anonymous-auth BOOL          allow anonymous requests (default true)\n"
 "  --token-auth-file FILE         static bearer tokens (CSV: token,user,uid,\"groups\")\n"
+"  --service-account-signing-key-file FILE  private key (PEM, RSA or EC) that\n"
+"                                 signs service account tokens (TokenRequest)\n"
+"  --service-account-key-file FILE  public keys (PEM) verifying service account\n"
+"                                 tokens (repeatable; default: the signing key)\n"
+"  --service-account-issuer URL   token issuer; the first signs (repeatable;\n"
+"                                 default " KAPI_SA_DEFAULT_ISSUER ")\n"
+"  --api-audiences LIST           audiences of the API (default: the first issuer)\n"
+"  --service-account-max-token-expiration D  longest token lifetime (e.g. 24h)\n"
 "  --fsync BOOL                   fsync every commit (default true)\n"
 "  --threads N                    HTTP threads (default: 4 per CPU, at least 16)\n"
 "  -v, --v N                      log verbosity\n"
@@ -95,8 +118,9 @@ static int parse_bool(const char *s)
 static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
-         O_AUTHZ, O_ADM, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
-         O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE };
+         O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
+         O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE,
+         O_SA_SIGNKEY, O_SA_KEY, O_SA_ISSUER, O_API_AUD, O_SA_MAXEXP };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, O_DATA},
       {"insecure-bind-address", required_argument, NULL, O_BIND},
@@ -112,8 +136,17 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"config", required_argument, NULL, O_CONFIG},
       {"authorization-mode", required_argument, NULL, O_AUTHZ},
       {"enable-admission-plugins", required_argument, NULL, O_ADM},
+      {"disable-admission-plugins", required_argument, NULL, O_ADM_OFF},
+      {"admission-control-config-file", required_argument, NULL, O_ADM_CFG},
+      {"audit-policy-file", required_argument, NULL, O_AUDIT_POLICY},
+      {"audit-log-path", required_argument, NULL, O_AUDIT_LOG},
       {"anonymous-auth", required_argument, NULL, O_ANON},
       {"token-auth-file", required_argument, NULL, O_TOKENFILE},
+      {"service-account-signing-key-file", required_argument, NULL, O_SA_SIGNKEY},
+      {"service-account-key-file", required_argument, NULL, O_SA_KEY},
+      {"service-account-issuer", required_argument, NULL, O_SA_ISSUER},
+      {"api-audiences", required_argument, NULL, O_API_AUD},
+      {"service-account-max-token-expiration", required_argument, NULL, O_SA_MAXEXP},
       {"fsync", required_argument, NULL, O_FSYNC},
       {"threads", required_argument, NULL, O_THREADS},
       {"v", required_argument, NULL, 'v'},
@@ -151,8 +184,26 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_CONFIG: o->config_file = optarg; break;
     case O_AUTHZ: o->authorization_mode = optarg; break;
     case O_ADM: o->admission_plugins = optarg; break;
+    case O_ADM_OFF: o->disable_admission_plugins = optarg; break;
+    case O_ADM_CFG: o->admission_config_file = optarg; break;
+    case O_AUDIT_POLICY: o->audit_policy_file = optarg; break;
+    case O_AUDIT_LOG: o->audit_log_path = optarg; break;
     case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
     case O_TOKENFILE: o->token_auth_file = optarg; break;
+    case O_SA_SIGNKEY: o->sa.signing_key_file = optarg; break;
+    case O_SA_MAXEXP: o->sa.max_expiration = optarg; break;
+    case O_SA_KEY:
+      if (kapi_sa_flag_append(o->sa.key_files, &o->sa.n_key_files, optarg) < 0)
+        goto too_many;
+      break;
+    case O_SA_ISSUER:
+      if (kapi_sa_flag_append(o->sa.issuers, &o->sa.n_issuers, optarg) < 0)
+        goto too_many;
+      break;
+    case O_API_AUD:
+      if (kapi_sa_flag_append(o->sa.audiences, &o->sa.n_audiences, optarg) < 0)
+        goto too_many;
+      break;
     case O_FSYNC: o->fsync = parse_bool(optarg); break;
     case O_THREADS: o->threads = atoi(optarg); break;
     case 'v': kapi_log_verbosity = atoi(optarg + (*optarg == '=')); break;
@@ -165,6 +216,11 @@ static int parse_options(int argc, char **argv, struct options *o)
     return -1;
   }
   return 0;
+too_many:
+  fprintf(stderr, "--service-account-key-file, --service-account-issuer, "
+          "--api-audiences: at most %d values each\n",
+          KAPI_SA_MAX_FLAG_VALUES);
+  return -1;
 }
 
 static kj *read_config(const char *path)
@@ -250,6 +306,58 @@ static char **config_list(const kj *cfg, const char *section,
   return v;
 }
 
+/*
+ * Chain order: authenticators and authorizers as listed (flag, else
+ * configuration); admission as kube-apiserver picks it (default set,
+ * --enable/--disable, recommended order) unless the configuration file
+ * lists the chain itself and no admission flag is given.
+ */
+static int assemble_chains(kapi_plugins *ps, const struct options *o,
+                           const kj *cfg)
+{
+  char *authz = o->authorization_mode ? strdup(o->authorization_mode) : NULL;
+  char **authz_v = authz ? split_list(authz)
+                         : config_list(cfg, "authorization", "authorizers");
+  char **authn_v = config_list(cfg, "authentication", "authenticators");
+  char **adm_cfg = config_list(cfg, "admission", "plugins");
+  const char **adm_v = NULL;
+  kapi_chain_order order[3];
+  char err[1024];
+  size_t n = 0;
+  int rc;
+
+  if (authn_v)
+    order[n++] = (kapi_chain_order){KAPI_KIND_AUTHN, (const char *const *)authn_v};
+  if (authz_v)
+    order[n++] = (kapi_chain_order){KAPI_KIND_AUTHZ, (const char *const *)authz_v};
+  if (adm_cfg && !o->admission_plugins && !o->disable_admission_plugins) {
+    order[n++] = (kapi_chain_order){KAPI_KIND_ADMISSION, (const char *const *)adm_cfg};
+    rc = kapi_plugins_assemble(ps, order, n, err, sizeof err);
+  } else {
+    /* Assembled once by edges, so third-party plugins keep their
+     * relative order; then the chosen list. */
+    rc = kapi_plugins_assemble(ps, order, n, err, sizeof err);
+    if (rc == 0)
+      rc = kapi_admission_select(ps, o->admission_plugins,
+                                 o->disable_admission_plugins, &adm_v, err,
+                                 sizeof err);
+    if (rc == 0) {
+      order[n++] = (kapi_chain_order){KAPI_KIND_ADMISSION, adm_v};
+      rc = kapi_plugins_assemble(ps, order, n, err, sizeof err);
+    }
+  }
+  free(authn_v);
+  free(authz_v);
+  free(adm_cfg);
+  free(adm_v);
+  free(authz);
+  if (rc < 0) {
+    LOG_ERROR("%s", err);
+    return -1;
+  }
+  return 0;
+}
+
 static int load_plugins(kapi_plugins *ps, const struct options *o,
                         const kj *cfg)
 {
@@ -278,66 +386,7 @@ static int load_plugins(kapi_plugins *ps, const struct options *o,
       }
     }
   }
-  {
-    char *authz = o->authorization_mode ? strdup(o->authorization_mode) : NULL;
-    char *adm = o->admission_plugins ? strdup(o->admission_plugins) : NULL;
-    char **authz_v = authz ? split_list(authz)
-                           : config_list(cfg, "authorization", "authorizers");
-    char **adm_v = adm ? split_list(adm)
-                       : config_list(cfg, "admission", "plugins");
-    char **authn_v = config_list(cfg, "authentication", "authenticators");
-    kapi_chain_order order[3];
-    size_t n = 0;
-    int rc;
-    if (authn_v)
-      order[n++] = (kapi_chain_order){KAPI_KIND_AUTHN, (const char *const *)authn_v};
-    if (authz_v)
-      order[n++] = (kapi_chain_order){KAPI_KIND_AUTHZ, (const char *const *)authz_v};
-    if (adm_v)
-      order[n++] = (kapi_chain_order){KAPI_KIND_ADMISSION, (const char *const *)adm_v};
-    rc = kapi_plugins_assemble(ps, order, n, err, sizeof err);
-    free(authn_v);
-    free(authz_v);
-    free(adm_v);
-    free(authz);
-    free(adm);
-    if (rc < 0) {
-      LOG_ERROR("%s", err);
-      return -1;
-    }
-  }
-  return 0;
-}
-
-/* host_api.store_get: plugins read stored objects (any version). */
-static kapi_server *the_server;
-
-static int store_get_hook(const char *group, const char *resource,
-                          const char *ns, const char *name, kapi_obj **ret)
-{
-  kapi_registry *reg = the_server->registry;
-  store_obj *o;
-  char *key, err[128];
-  size_t i;
-  int rc;
-
-  for (i = 0; i < reg->n; i++) {
-    kapi_resource *res = &reg->items[i];
-    if (strcmp(res->group, group ? group : "") ||
-        strcmp(res->ops->resource, resource))
-      continue;
-    key = kapi_resource_key(res, ns, name);
-    if (!key)
-      return -ENOMEM;
-    rc = kapi_store_get(the_server->store, key, &o);
-    free(key);
-    if (rc < 0)
-      return rc;
-    rc = kj_parse(o->json, o->len, (kj **)ret, err, sizeof err);
-    store_obj_unref(o);
-    return rc;
-  }
-  return -ENOENT;
+  return assemble_chains(ps, o, cfg);
 }
 
 static int make_dirs(const char *path)
@@ -434,6 +483,8 @@ int main(int argc, char **argv)
   kapi_registry reg = {0};
   kapi_plugins *ps;
   kapi_store *store = NULL;
+  kapi_audit *audit = NULL;
+  kapi_sa_signer *sa_signer = NULL;
   kj *cfg;
   char err[1024];
   sigset_t sigs;
@@ -448,6 +499,20 @@ int main(int argc, char **argv)
   cfg = o.config_file ? read_config(o.config_file) : kj_object();
   if (!cfg || apply_flags(cfg, &o) < 0)
     return 1;
+  /* The service account authenticator's configuration goes into cfg
+   * before the plugins load; the signer is ready before serving. */
+  if (kapi_sa_configure(&o.sa, cfg, &sa_signer, err, sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    kj_free(cfg);
+    return 1;
+  }
+  if (o.admission_config_file &&
+      kapi_admission_config_read(o.admission_config_file, cfg, err,
+                                 sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    kj_free(cfg);
+    return 1;
+  }
   ps = kapi_plugins_new(cfg);
   if (!ps || load_plugins(ps, &o, cfg) < 0)
     goto out;
@@ -473,9 +538,10 @@ int main(int argc, char **argv)
   srv.store = store;
   srv.plugins = ps;
   srv.registry = &reg;
+  srv.sa_signer = sa_signer;
   srv.start_time = time(NULL);
-  the_server = &srv;
-  kapi_host_set_store_get(store_get_hook);
+  kapi_host_bind_server(&srv);
+  kapi_host_set_store_get(kapi_host_store_get);
   if (kapi_server_seed(&srv, err, sizeof err) < 0) {
     LOG_ERROR("%s", err);
     goto out;
@@ -489,6 +555,14 @@ int main(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  /* Upstream logs nothing without both a policy and a log path. */
+  if (o.audit_policy_file && o.audit_log_path &&
+      kapi_audit_open(o.audit_policy_file, o.audit_log_path, &audit, err,
+                      sizeof err) < 0) {
+    LOG_ERROR("%s", err);
+    goto out;
+  }
+  srv.audit = audit;
   if (start_serving(&srv, &o) < 0) {
     kapi_server_stop(&srv);
     goto out;
@@ -509,6 +583,8 @@ int main(int argc, char **argv)
 out:
   if (store)
     kapi_store_close(store);
+  kapi_audit_close(audit);
+  kapi_sa_signer_free(sa_signer);
   kapi_registry_free(&reg);
   if (ps)
     kapi_plugins_free(ps);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "impersonation.h"
 #include "log.h"
 
 /* ---- request-info ------------------------------------------------------ */
@@ -55,6 +56,36 @@ static void add_authenticated_group(kj *user)
   kj_append(groups, kj_string("system:authenticated"));
 }
 
+/* Health and version stay reachable without credentials even when the
+ * anonymous authenticator is off (upstream's anonymous conditions for
+ * /healthz, /livez, /readyz); the authorizer still decides. */
+static int is_public_path(const char *path)
+{
+  static const char *const prefixes[] = {"/healthz", "/livez", "/readyz",
+                                         NULL};
+  for (const char *const *p = prefixes; *p; p++) {
+    size_t n = strlen(*p);
+    if (!strncmp(path, *p, n) && (path[n] == '\0' || path[n] == '/'))
+      return 1;
+  }
+  return !strcmp(path, "/version") || !strcmp(path, "/version/");
+}
+
+static int anonymous_user(kapi_req *r, kapi_error *e)
+{
+  kj *user = kj_object(), *groups = kj_array();
+
+  if (!user || !groups || kj_append(groups, kj_string("system:unauthenticated")) < 0 ||
+      kj_set_str(user, "username", "system:anonymous") < 0 ||
+      kj_set(user, "groups", groups) < 0) {
+    kj_free(user);
+    kapi_error_internal(e, "out of memory");
+    return -ENOMEM;
+  }
+  r->user = user;
+  return 0;
+}
+
 static int stage_authentication(kapi_server *srv, kapi_req *r,
                                 kapi_response *resp, kapi_error *e)
 {
@@ -81,6 +112,8 @@ static int stage_authentication(kapi_server *srv, kapi_req *r,
       kapi_error_clear(e);
     }
   }
+  if (is_public_path(r->path))
+    return anonymous_user(r, e);
   kapi_error_setf(e, 401, "Unauthorized", "Unauthorized");
   return -EACCES;
 }
@@ -156,6 +189,12 @@ static int stage_authorization(kapi_server *srv, kapi_req *r,
   int d = kapi_authorize(srv, r, &reason);
 
   (void)resp;
+  if (srv->audit && (r->audit_annotations || (r->audit_annotations = kj_object()))) {
+    kj_set_str(r->audit_annotations, "authorization.k8s.io/decision",
+               d == KAPI_ALLOW ? "allow" : "forbid");
+    kj_set_str(r->audit_annotations, "authorization.k8s.io/reason",
+               reason ? reason : "");
+  }
   if (d == KAPI_ALLOW) {
     free(reason);
     return 0;
@@ -181,11 +220,14 @@ static int stage_registry(kapi_server *srv, kapi_req *r, kapi_response *resp,
 static const kapi_stage request_info = {"request-info", stage_request_info};
 static const kapi_stage authentication = {"authentication",
                                           stage_authentication};
+static const kapi_stage impersonation = {"impersonation",
+                                         kapi_stage_impersonation};
 static const kapi_stage authorization = {"authorization", stage_authorization};
 static const kapi_stage registry = {"registry", stage_registry};
 
 static const kapi_stage *const stages[] = {&request_info, &authentication,
-                                           &authorization, &registry, NULL};
+                                           &impersonation, &authorization,
+                                           &registry, NULL};
 
 const kapi_stage *const *kapi_chain_stages(void) { return stages; }
 

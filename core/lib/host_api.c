@@ -19,10 +19,12 @@
 
 #include "log.h"
 #include "host_ext.h"
+#include "host_server.h"
 #include "plugin_internal.h"
 #include "quantity.h"
 #include "plugin_loader.h"
 #include "request.h"
+#include "server.h"
 #include "status.h"
 
 /* ---- registration: forwarded to the loader ---------------------------- */
@@ -127,6 +129,38 @@ static const kapi_obj *host_req_old_object(const kapi_req *r)
 static const char *host_req_header(const kapi_req *r, const char *name)
 {
   return r && name ? kapi_req_header(r, name) : NULL;
+}
+
+/* The response is built by the thread running the request, the only
+ * one that can reach it through r: no lock needed. */
+static void host_req_warning(const kapi_req *r, const char *fmt, ...)
+{
+  char buf[4096];
+  va_list ap;
+
+  if (!r || !r->resp || !fmt)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  kapi_response_warn(r->resp, buf);
+}
+
+static void host_req_audit_annotation(const kapi_req *r, const char *key,
+                                      const char *value)
+{
+  kapi_req *w = (kapi_req *)r; /* the request's own bookkeeping */
+
+  if (!r || !key || !value)
+    return;
+  if (!w->audit_annotations && !(w->audit_annotations = kj_object()))
+    return;
+  kj_set_str(w->audit_annotations, key, value);
+}
+
+static const kapi_obj *host_req_user(const kapi_req *r)
+{
+  return r ? r->user : NULL;
 }
 
 /* ---- reading objects ------------------------------------------------- */
@@ -890,6 +924,13 @@ static const kapi_host_api host_api = {
   .ctl_run_workers = host_ctl_run_workers,
   .ctl_event = host_ctl_event,
   .obj_cache_key = host_obj_cache_key,
+  .store_list = kapi_host_store_list,
+  .store_revision = kapi_host_store_revision,
+  .store_update = kapi_host_store_update,
+  .authorize = kapi_host_authorize,
+  .req_warning = host_req_warning,
+  .req_audit_annotation = host_req_audit_annotation,
+  .req_user = host_req_user,
 };
 
 const kapi_host_api *kapi_host_api_get(void)

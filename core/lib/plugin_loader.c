@@ -20,6 +20,7 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -610,14 +611,36 @@ static int check_descriptor(const kapi_plugins *ps, const kapi_plugin *p,
  * AdmissionConfiguration shape).  A JSON null counts as absent, like a
  * nil config reader upstream.
  */
+/* "PodSecurity" and "pod-security" are one name: case and '-' aside. */
+static int same_plugin_name(const char *a, const char *b)
+{
+  for (;;) {
+    while (*a == '-')
+      a++;
+    while (*b == '-')
+      b++;
+    if (!*a || !*b)
+      return !*a && !*b;
+    if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
+      return 0;
+  }
+}
+
 static const kj *plugin_config(const kj *config, const char *name)
 {
-  const kj *v, *list, *entry;
+  const kj *v, *list, *entry, *adm;
   size_t i;
 
   v = kj_get(kj_get(config, "plugins"), name);
   if (v && v->type != KJ_NULL)
     return v;
+  /* --admission-control-config-file entries, by component name. */
+  adm = kj_get(config, "admissionConfiguration");
+  for (i = 0; i < kj_len(adm); i++)
+    if (same_plugin_name(kj_key_at(adm, i), name)) {
+      v = kj_at(adm, i);
+      return v && v->type != KJ_NULL ? v : NULL;
+    }
   list = kj_get(kj_get(config, "admission"), "plugins");
   for (i = 0; i < kj_len(list); i++) {
     entry = kj_at(list, i);

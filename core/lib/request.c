@@ -163,6 +163,8 @@ void kapi_req_reset(kapi_req *r)
   free(r->subresource);
   free(r->name);
   kj_free(r->user);
+  kj_free(r->impersonator);
+  kj_free(r->audit_annotations);
   free(r->tls_client_cn);
   for (size_t i = 0; i < r->tls_client_ngroups; i++)
     free(r->tls_client_groups[i]);
@@ -196,6 +198,8 @@ const char *kapi_req_get(const kapi_req *r, const char *key)
     return r->operation;
   if (!strcmp(key, "dryRun"))
     return r->dry_run ? "true" : "false";
+  if (!strcmp(key, "fieldSelector") || !strcmp(key, "labelSelector"))
+    return r->query && r->conn ? r->query(r->conn, key) : NULL;
   if (!strcmp(key, "user.name"))
     return kj_get_str(r->user, "username");
   if (!strcmp(key, "user.uid"))

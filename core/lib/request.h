@@ -16,6 +16,8 @@
 #include "status.h"
 
 struct kapi_resource; /* registry.h */
+struct kapi_server;   /* server.h */
+struct kapi_response; /* server.h */
 
 struct kapi_req {
   /* Transport. */
@@ -24,6 +26,11 @@ struct kapi_req {
   void *conn;         /* the server's connection (for headers, query) */
   const char *(*header)(void *conn, const char *name);
   const char *(*query)(void *conn, const char *name);
+  /* Every header, repeated ones included: fn returns non-zero to stop. */
+  void (*headers_each)(void *conn,
+                       int (*fn)(void *arg, const char *name,
+                                 const char *value),
+                       void *arg);
   const char *body;   /* request body (borrowed), may be NULL */
   size_t body_len;
 
@@ -48,8 +55,16 @@ struct kapi_req {
   char **tls_client_groups;
   size_t tls_client_ngroups;
 
-  /* Authentication. */
+  /* Authentication (after impersonation: the impersonated user, and
+   * the authenticated one in impersonator). */
   kj *user; /* {"username","uid","groups":[],"extra":{}} */
+  kj *impersonator;
+
+  /* Where plugins reach from the request (borrowed): the server (for
+   * api->authorize) and the response being built (for warnings). */
+  struct kapi_server *srv;
+  struct kapi_response *resp;
+  kj *audit_annotations; /* owned; object, or NULL */
 
   /* Registry. */
   struct kapi_resource *res; /* the resource served, or NULL */

@@ -6,6 +6,7 @@
  * the spec instead of from the HTTP request.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,18 +227,58 @@ static kj *rule(const char *const *keys)
   return o;
 }
 
-/* Without a way to enumerate an authorizer's rules, ask whether the user
- * may do everything: if so the answer is complete ("*" everywhere);
- * otherwise report incomplete with no rules, which kubectl accepts. */
-static void rules_review(kapi_server *srv, kapi_req *r, kapi_response *resp)
+/* One authorizer's rules (authorizer.RuleResolver).  Without rules_for,
+ * ask whether the user may do everything: then "*" everywhere is the
+ * complete answer; otherwise the answer may be incomplete. */
+static int authorizer_rules(const kapi_component *c, kapi_req *q,
+                            const char *ns, kj *rr, kj *nr, kj *errors)
 {
   static const char *const res_keys[] = {"verbs", "apiGroups", "resources",
                                          NULL};
   static const char *const nonres_keys[] = {"verbs", "nonResourceURLs", NULL};
+  const kapi_authz_ops *ops = c->ops;
+  kapi_error e;
+  int rc;
+
+  if (ops->size >= offsetof(kapi_authz_ops, rules_for) + sizeof ops->rules_for &&
+      ops->rules_for) {
+    kapi_error_init(&e);
+    rc = ops->rules_for(c->st, q, ns, (kapi_obj *)rr, (kapi_obj *)nr, &e);
+    if (rc != 0 && e.message)
+      kj_append(errors, kj_string(e.message));
+    kapi_error_clear(&e);
+    return rc != 0;
+  }
+  kapi_error_init(&e);
+  rc = ops->authorize(c->st, q, &e) == KAPI_ALLOW;
+  kapi_error_clear(&e);
+  if (rc) {
+    kj_append(rr, rule(res_keys));
+    kj_append(nr, rule(nonres_keys));
+  }
+  return !rc;
+}
+
+/* Every authorizer's rules, as upstream's union rule resolver. */
+static int union_rules(kapi_server *srv, kapi_req *q, const char *ns, kj *rr,
+                       kj *nr, kj *errors)
+{
+  size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHZ), i;
+  int incomplete = 0;
+
+  for (i = 0; i < n; i++)
+    incomplete |= authorizer_rules(
+        kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHZ, i), q, ns, rr, nr,
+        errors);
+  return incomplete;
+}
+
+static void rules_review(kapi_server *srv, kapi_req *r, kapi_response *resp)
+{
   kj *in = decode_body(r, "SelfSubjectRulesReview", resp), *o, *status;
-  kj *rr, *nr, *spec, *user;
+  kj *rr, *nr, *spec, *user, *errors;
   kapi_req q;
-  int all;
+  int incomplete;
 
   if (!in)
     return;
@@ -248,6 +289,7 @@ static void rules_review(kapi_server *srv, kapi_req *r, kapi_response *resp)
   q.conn = r->conn;
   q.header = r->header;
   q.query = r->query;
+  q.srv = srv;
   q.user = user;
   q.now = r->now;
   q.is_resource_request = 1;
@@ -255,20 +297,28 @@ static void rules_review(kapi_server *srv, kapi_req *r, kapi_response *resp)
   q.api_prefix = (char *)"apis";
   q.path = q.subresource = (char *)"";
   q.namespace_ = str_or_empty(spec, "namespace");
-  all = user && kapi_authorize(srv, &q, NULL) == KAPI_ALLOW;
-  kj_free(user);
 
   o = review_skeleton("SelfSubjectRulesReview", authz_gv);
   status = kj_object();
   rr = kj_array();
   nr = kj_array();
-  if (all) {
-    kj_append(rr, rule(res_keys));
-    kj_append(nr, rule(nonres_keys));
-  }
+  errors = kj_array();
+  incomplete = !user || union_rules(srv, &q, q.namespace_, rr, nr, errors);
+  kj_free(user);
   kj_set(status, "resourceRules", rr);
   kj_set(status, "nonResourceRules", nr);
-  kj_set(status, "incomplete", kj_bool(!all));
+  kj_set(status, "incomplete", kj_bool(incomplete));
+  if (kj_len(errors)) {
+    /* upstream joins the authorizers' errors into one string */
+    char buf[2048];
+    size_t used = 0, i;
+    buf[0] = '\0';
+    for (i = 0; i < kj_len(errors) && used < sizeof buf; i++)
+      used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s",
+                               i ? ", " : "", kj_str(kj_at(errors, i)));
+    kj_set_str(status, "evaluationError", buf);
+  }
+  kj_free(errors);
   if (o) {
     kj_set(o, "spec", spec ? kj_clone(spec) : kj_object());
     kj_set(o, "status", status);

@@ -30,6 +30,7 @@
 #include "patch_smp.h"
 #include "rest.h"
 #include "rest_log.h"
+#include "sa_token.h"
 
 static const char *meta_str(const kj *obj, const char *field)
 {
@@ -815,6 +816,9 @@ void rest_subresource(kapi_server *srv, kapi_req *r, kapi_resource *res,
       rest_update(srv, r, res, resp);
     else
       method_not_allowed(resp);
+  } else if (!strcmp(sub, "token") && !*res->group &&
+             !strcmp(res->ops->resource, "serviceaccounts")) {
+    kapi_sa_token_request(srv, r, res, resp); /* rest_token.c */
   } else {
     kapi_response_not_found(resp);
   }

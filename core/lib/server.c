@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rest_log.h"
 #include "server.h"
+#include "audit.h"
 #include "tls_peer.h"
 #include "watch_http.h"
 
@@ -292,6 +293,28 @@ static const char *conn_header(void *conn, const char *name)
   return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
+struct each_ctx {
+  int (*fn)(void *arg, const char *name, const char *value);
+  void *arg;
+};
+
+static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+  struct each_ctx *c = cls;
+  (void)kind;
+  return c->fn(c->arg, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+static void conn_headers_each(void *conn,
+                              int (*fn)(void *arg, const char *name,
+                                        const char *value),
+                              void *arg)
+{
+  struct each_ctx c = {fn, arg};
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, each_header, &c);
+}
+
 static const char *conn_query(void *conn, const char *name)
 {
   return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
@@ -524,6 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   struct req_ctx *ctx = *con_cls;
   kapi_req r;
   kapi_response kr;
+  struct timespec received;
   enum MHD_Result ret;
   (void)version;
 
@@ -543,14 +567,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
   memset(&r, 0, sizeof r);
   memset(&kr, 0, sizeof kr);
+  if (srv->audit)
+    clock_gettime(CLOCK_REALTIME, &received);
   r.method = method;
   r.path = strdup(url);
   r.conn = conn;
   r.header = conn_header;
   r.query = conn_query;
+  r.headers_each = conn_headers_each;
   r.body = ctx->body;
   r.body_len = ctx->len;
   r.now = time(NULL);
+  r.srv = srv;
+  r.resp = &kr;
   if (!r.path)
     return MHD_NO;
   tls_peer_identity(srv, conn, &r);
@@ -565,6 +594,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     kapi_chain_run(srv, &r, &kr);
   }
   LOG_V(3, "%s %s: %d", method, url, kr.code);
+  if (srv->audit)
+    kapi_audit_record(srv->audit, &r, &kr, &received, NULL);
   ret = queue(srv, conn, &kr);
   kapi_response_reset(&kr);
   kapi_req_reset(&r);

@@ -71,6 +71,10 @@ struct kapi_server {
   void *mhd_secure;         /* struct MHD_Daemon serving TLS, or NULL */
   int secure_port;          /* its bound port */
   struct kapi_server_tls *tls;
+  struct kapi_audit *audit; /* audit.h; borrowed, NULL = no audit log */
+  /* sa_token.h; borrowed, NULL = no TokenRequest (serviceaccounts/token
+   * answers 404, as upstream without a signing key). */
+  struct kapi_sa_signer *sa_signer;
 };
 
 /* Starts one listener.  May be called twice on one server, once for

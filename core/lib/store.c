@@ -101,6 +101,15 @@ struct kapi_store {
   size_t hist_head, hist_n, hist_cap;
   int64_t published_rv;
   kapi_watch *watchers;
+
+  /* Prefixes whose latest change is tracked (kapi_store_prefix_revision);
+   * few, registered on first ask, guarded by watch_mu. */
+  struct prefix_mark {
+    char *prefix;
+    size_t len;
+    int64_t rv;
+  } marks[64];
+  size_t n_marks;
 };
 
 /* ---- objects and events ------------------------------------------------- */
@@ -617,6 +626,14 @@ static void watcher_free(kapi_watch *w)
 
 /* ---- committer ---------------------------------------------------------- */
 
+/* Moves the revision of every tracked prefix the event falls under. */
+static void mark_event(kapi_store *s, const kapi_event *e)
+{
+  for (size_t i = 0; i < s->n_marks; i++)
+    if (has_prefix(e->obj->key, s->marks[i].prefix, s->marks[i].len))
+      s->marks[i].rv = e->rv;
+}
+
 /* Adds the batch to the history, then hands it to every watcher.  Runs
  * on the committer thread after the batch is durable. */
 static void publish(kapi_store *s, kapi_event **ev, size_t n)
@@ -624,8 +641,10 @@ static void publish(kapi_store *s, kapi_event **ev, size_t n)
   kapi_watch *w, *next;
 
   pthread_mutex_lock(&s->watch_mu);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     hist_push(s, ev[i]);
+    mark_event(s, ev[i]);
+  }
   s->published_rv = ev[n - 1]->rv;
   pthread_cond_broadcast(&s->published_cv);
   for (w = s->watchers; w; w = next) {
@@ -767,6 +786,8 @@ static void store_free(kapi_store *s)
     kapi_event_unref(s->queue.items[i]);
   free(s->queue.items);
   free(s->writes);
+  for (size_t i = 0; i < s->n_marks; i++)
+    free(s->marks[i].prefix);
   if (s->backend)
     s->ops->close(s->backend);
   pthread_mutex_destroy(&s->write_mu);
@@ -889,6 +910,35 @@ void kapi_store_close(kapi_store *s)
 int64_t kapi_store_revision(kapi_store *s)
 {
   return __atomic_load_n(&s->rev, __ATOMIC_ACQUIRE);
+}
+
+int64_t kapi_store_prefix_revision(kapi_store *s, const char *prefix)
+{
+  size_t i, len = strlen(prefix);
+  int64_t rv;
+
+  pthread_mutex_lock(&s->watch_mu);
+  for (i = 0; i < s->n_marks; i++)
+    if (!strcmp(s->marks[i].prefix, prefix))
+      break;
+  if (i == s->n_marks) {
+    /* Untracked so far: nothing cached against it can be older than the
+     * latest published write, so that is a safe starting point. */
+    char *copy = strdup(prefix);
+    if (!copy || s->n_marks == sizeof s->marks / sizeof s->marks[0]) {
+      free(copy);
+      rv = s->published_rv;
+      pthread_mutex_unlock(&s->watch_mu);
+      return rv;
+    }
+    s->marks[i].prefix = copy;
+    s->marks[i].len = len;
+    s->marks[i].rv = s->published_rv;
+    s->n_marks++;
+  }
+  rv = s->marks[i].rv;
+  pthread_mutex_unlock(&s->watch_mu);
+  return rv;
 }
 
 int64_t kapi_store_oldest_watchable(kapi_store *s)

@@ -58,6 +58,12 @@ void kapi_store_close(kapi_store *s);
 
 /* The revision of the latest write (0 in an empty store). */
 int64_t kapi_store_revision(kapi_store *s);
+/* The revision of the latest published change under `prefix` (key
+ * prefix, borrowed): caches derived from a list rebuild when it moves.
+ * Tracking starts at the first call (answering the latest published
+ * revision then); at most 64 prefixes are tracked, later ones always
+ * answer the latest published revision. */
+int64_t kapi_store_prefix_revision(kapi_store *s, const char *prefix);
 /* The oldest revision a watch can still start from (exclusive). */
 int64_t kapi_store_oldest_watchable(kapi_store *s);
 

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define KAPI_ABI_MAJOR 1 /* bumped: every plugin must be rebuilt */
-#define KAPI_ABI_MINOR 1 /* bumped: members appended; old plugins load */
+#define KAPI_ABI_MINOR 2 /* bumped: members appended; old plugins load */
 #define KAPI_PLUGIN_MAGIC 0x4b415049u /* "KAPI" */
 
 #define KAPI_EXPORT __attribute__((visibility("default")))
@@ -137,6 +137,18 @@ typedef struct kapi_authn_ops {
 typedef struct kapi_authz_ops {
   uint32_t size;
   kapi_decision (*authorize)(void *st, const kapi_req *r, kapi_error *e);
+  /*
+   * Since 1.2, optional (authorizer.RuleResolver): append the rules the
+   * request's user holds in namespace `ns` ("" = cluster-wide only) to
+   * the arrays `resource_rules` (objects with "verbs", "apiGroups",
+   * "resources", "resourceNames") and `non_resource_rules` ("verbs",
+   * "nonResourceURLs"), as in SelfSubjectRulesReview's status.  Return 0
+   * when the list is complete, 1 when it may be incomplete (set `e` to
+   * say why), <0 on error.
+   */
+  int (*rules_for)(void *st, const kapi_req *r, const char *ns,
+                   kapi_obj *resource_rules, kapi_obj *non_resource_rules,
+                   kapi_error *e);
 } kapi_authz_ops;
 
 /*
@@ -596,6 +608,55 @@ struct kapi_host_api {
       KAPI_PRINTF(5, 6);
   /* "<ns>/<name>" of an object, newly allocated (api->free). */
   char *(*obj_cache_key)(const kapi_obj *o);
+
+  /* ---- since 1.2: kapi-apiserver only (-ENOSYS, 0 or NULL elsewhere) ---- */
+
+  /*
+   * The stored objects of a resource, copied: *ret is a JSON array the
+   * caller frees with obj_free.  ns NULL or "" lists every namespace;
+   * label_selector (upstream's syntax) may be NULL.  Returns 0, -ENOENT
+   * (no such resource), -EINVAL (bad selector) or -errno.
+   */
+  int (*store_list)(const char *group, const char *resource, const char *ns,
+                    const char *label_selector, kapi_obj **ret);
+  /*
+   * A revision that moves whenever an object of the resource is created,
+   * changed or deleted (never backwards).  Cache what you derive from
+   * store_list together with it and rebuild when it moves.  0 for an
+   * unknown resource.
+   */
+  int64_t (*store_revision)(const char *group, const char *resource);
+  /*
+   * Replaces a stored object as given, without admission or strategy,
+   * if its metadata.resourceVersion is still the stored one: for a
+   * plugin's own bookkeeping (ResourceQuota's status.used).  Watchers
+   * see the change.  *ret (may be NULL) gets the stored result (obj_free).
+   * Returns 0, -ENOENT, -EBUSY on a conflict (read again and retry),
+   * -EINVAL (no name or resourceVersion) or -errno.
+   */
+  int (*store_update)(const char *group, const char *resource,
+                      const kapi_obj *obj, kapi_obj **ret);
+  /*
+   * Asks the authorizer chain whether the request's user may do
+   * something else (a SubjectAccessReview from inside), e.g. "bind" on
+   * a clusterrole.  group "" is core; subresource, ns and name may be
+   * NULL.  Never NO_OPINION: no opinion from every authorizer is DENY.
+   */
+  kapi_decision (*authorize)(const kapi_req *r, const char *verb,
+                             const char *group, const char *resource,
+                             const char *subresource, const char *ns,
+                             const char *name);
+  /* Adds a "Warning: 299 - ..." header to the response (text copied). */
+  void (*req_warning)(const kapi_req *r, const char *fmt, ...)
+      KAPI_PRINTF(2, 3);
+  /* Adds an annotation to the request's audit event (both copied). */
+  void (*req_audit_annotation)(const kapi_req *r, const char *key,
+                               const char *value);
+  /* The authenticated (or impersonated) user: {"username", "uid",
+   * "groups": [...], "extra": {"key": [...]}}.  Borrowed; NULL before
+   * authentication.  req_get also answers "fieldSelector" and
+   * "labelSelector" (the raw query values, or NULL). */
+  const kapi_obj *(*req_user)(const kapi_req *r);
 };
 
 #define KAPI_API_HAS(api, m)                                            \

@@ -89,6 +89,45 @@ start_tls_server() {
   return 1
 }
 
+# start_pki_server [flags...]: `kapi pki init` in $T/pki (nodes from
+# $PKI_NODES, comma-separated), then an HTTPS server with that serving
+# certificate, client CA and service-account keys; KUBECONFIG is the
+# admin's (system:masters).  kc_token NAME TOKEN and kc_cert NAME write
+# $T/kc-NAME for a bearer token or for $T/pki/NAME.{crt,key}.
+start_pki_server() {
+  local P=$T/pki
+  "$KAPI_BUILDDIR/kapi" pki init --dir "$P" ${PKI_NODES:+--nodes "$PKI_NODES"} \
+    >>"$T/pki.log" 2>&1 || { cat "$T/pki.log"; return 1; }
+  start_tls_server --tls-cert-file "$P/apiserver.crt" \
+    --tls-private-key-file "$P/apiserver.key" --client-ca-file "$P/ca.crt" "$@" ||
+    return 1
+  kc_cert admin
+  export KUBECONFIG=$T/kc-admin
+}
+
+kc_user() {
+  cat >"$T/kc-$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: t
+  cluster:
+    server: "$SERVER"
+    certificate-authority: "$T/pki/ca.crt"
+users:
+- name: u
+  user: $2
+contexts:
+- name: t
+  context: {cluster: t, user: u}
+current-context: t
+KC
+}
+kc_token() { kc_user "$1" "{token: \"$2\"}"; }
+kc_cert() {
+  kc_user "$1" "{client-certificate: \"$T/pki/$1.crt\", client-key: \"$T/pki/$1.key\"}"
+}
+
 stop_server() {
   if [ -n "${SERVER_PID:-}" ]; then
     kill "$SERVER_PID" 2>/dev/null

@@ -1,0 +1,202 @@
+/*
+ * host_server.c - the members of the host API that only kapi-apiserver
+ * can answer (since ABI 1.2): listing, tracking and updating stored
+ * objects, and asking the authorizer chain from inside a request.
+ *
+ * The server binds itself once before it serves (kapi_host_bind_server);
+ * until then, and in the other daemons, these answer -ENOSYS / 0 / DENY.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "host_server.h"
+#include "meta.h"
+#include "selector.h"
+#include "server.h"
+
+static kapi_server *bound; /* set before serving, read-only afterwards */
+
+void kapi_host_bind_server(kapi_server *srv)
+{
+  bound = srv;
+}
+
+/* Any version of group/resource: plugins name resources, not versions. */
+static kapi_resource *find_resource(const char *group, const char *resource)
+{
+  kapi_registry *reg = bound ? bound->registry : NULL;
+  size_t i;
+
+  for (i = 0; reg && resource && i < reg->n; i++)
+    if (!strcmp(reg->items[i].group, group ? group : "") &&
+        !strcmp(reg->items[i].ops->resource, resource))
+      return &reg->items[i];
+  return NULL;
+}
+
+int kapi_host_store_get(const char *group, const char *resource,
+                        const char *ns, const char *name, kapi_obj **ret)
+{
+  kapi_resource *res;
+  store_obj *o;
+  char *key, err[128];
+  int rc;
+
+  if (!bound)
+    return -ENOSYS;
+  if (!(res = find_resource(group, resource)))
+    return -ENOENT;
+  if (!(key = kapi_resource_key(res, ns, name)))
+    return -ENOMEM;
+  rc = kapi_store_get(bound->store, key, &o);
+  free(key);
+  if (rc < 0)
+    return rc;
+  rc = kj_parse(o->json, o->len, (kj **)ret, err, sizeof err);
+  store_obj_unref(o);
+  return rc;
+}
+
+int kapi_host_store_list(const char *group, const char *resource,
+                         const char *ns, const char *label_selector,
+                         kapi_obj **ret)
+{
+  kapi_label_selector *sel = NULL;
+  kapi_resource *res;
+  store_obj **objs = NULL;
+  size_t n = 0, i;
+  char *prefix, err[256];
+  kj *arr;
+  int rc;
+
+  if (!bound)
+    return -ENOSYS;
+  if (!(res = find_resource(group, resource)))
+    return -ENOENT;
+  if (label_selector && *label_selector &&
+      kapi_label_selector_parse(label_selector, &sel, err, sizeof err) < 0)
+    return -EINVAL;
+  prefix = kapi_resource_list_prefix(res, ns && *ns ? ns : NULL);
+  arr = kj_array();
+  rc = prefix && arr ? kapi_store_list(bound->store, prefix, NULL, &objs, &n,
+                                       NULL)
+                     : -ENOMEM;
+  for (i = 0; rc == 0 && i < n; i++) {
+    kj *o = NULL;
+    if (kj_parse(objs[i]->json, objs[i]->len, &o, err, sizeof err) < 0) {
+      rc = -EIO;
+      break;
+    }
+    if (sel && !kapi_label_selector_matches(
+                   sel, kj_get(kj_get(o, "metadata"), "labels"))) {
+      kj_free(o);
+      continue;
+    }
+    if (kj_append(arr, o) < 0)
+      rc = -ENOMEM;
+  }
+  for (i = 0; i < n; i++)
+    store_obj_unref(objs[i]);
+  free(objs);
+  free(prefix);
+  kapi_label_selector_free(sel);
+  if (rc < 0) {
+    kj_free(arr);
+    return rc;
+  }
+  *ret = (kapi_obj *)arr;
+  return 0;
+}
+
+int64_t kapi_host_store_revision(const char *group, const char *resource)
+{
+  kapi_resource *res = bound ? find_resource(group, resource) : NULL;
+  char *prefix;
+  int64_t rv;
+
+  if (!res || !(prefix = kapi_resource_list_prefix(res, NULL)))
+    return 0;
+  rv = kapi_store_prefix_revision(bound->store, prefix);
+  free(prefix);
+  return rv;
+}
+
+struct replace_ctx {
+  const kj *obj;
+  int64_t expect_rv;
+};
+
+/* Compare-and-swap on resourceVersion; the identity fields stay. */
+static int replace_cb(const kj *cur, void *arg, kj **ret_new)
+{
+  struct replace_ctx *c = arg;
+  const char *uid = kj_get_str(kj_get(c->obj, "metadata"), "uid");
+
+  if (!cur)
+    return -ENOENT;
+  if (kapi_object_rv(cur) != c->expect_rv ||
+      (uid && strcmp(uid, kj_get_str(kj_get(cur, "metadata"), "uid")
+                              ? kj_get_str(kj_get(cur, "metadata"), "uid")
+                              : "")))
+    return -EBUSY;
+  *ret_new = kj_clone(c->obj);
+  return *ret_new ? KAPI_STORE_PUT : -ENOMEM;
+}
+
+int kapi_host_store_update(const char *group, const char *resource,
+                           const kapi_obj *obj, kapi_obj **ret)
+{
+  const kj *meta = kj_get(obj, "metadata");
+  const char *name = kj_get_str(meta, "name");
+  struct replace_ctx c = {obj, kapi_object_rv(obj)};
+  kapi_resource *res;
+  store_obj *o = NULL;
+  char *key, err[128];
+  int rc;
+
+  if (ret)
+    *ret = NULL;
+  if (!bound)
+    return -ENOSYS;
+  if (!(res = find_resource(group, resource)))
+    return -ENOENT;
+  if (!name || !*name || c.expect_rv <= 0)
+    return -EINVAL;
+  key = kapi_resource_key(res, kj_get_str(meta, "namespace"), name);
+  if (!key)
+    return -ENOMEM;
+  rc = kapi_store_update(bound->store, key, replace_cb, &c, &o);
+  free(key);
+  if (rc < 0)
+    return rc;
+  if (ret && o && kj_parse(o->json, o->len, (kj **)ret, err, sizeof err) < 0)
+    rc = -EIO;
+  store_obj_unref(o);
+  return rc < 0 ? rc : 0;
+}
+
+/* The same request with other attributes: every string borrowed, nothing
+ * owned, so the copy is never reset. */
+kapi_decision kapi_host_authorize(const kapi_req *r, const char *verb,
+                                  const char *group, const char *resource,
+                                  const char *subresource, const char *ns,
+                                  const char *name)
+{
+  kapi_req q;
+  int d;
+
+  if (!r || !r->srv || !verb || !resource)
+    return KAPI_DENY;
+  q = *r;
+  q.is_resource_request = 1;
+  q.verb = (char *)verb;
+  q.api_group = (char *)(group ? group : "");
+  q.resource = (char *)resource;
+  q.subresource = (char *)(subresource ? subresource : "");
+  q.namespace_ = (char *)(ns ? ns : "");
+  q.name = (char *)(name ? name : "");
+  d = kapi_authorize(r->srv, &q, NULL);
+  return d == KAPI_ALLOW ? KAPI_ALLOW : KAPI_DENY;
+}
