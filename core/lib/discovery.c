@@ -111,6 +111,53 @@ static int version_cmp(const void *pa, const void *pb)
   return 0;
 }
 
+/* ---- the access reviews (rest_review.c) -------------------------------- */
+
+/* Served by the core rather than the registry, create-only and never
+ * stored: listed so that discovery shows what upstream shows. */
+#define REVIEW(grp, res, knd, sing, ns)                                    \
+  {.size = sizeof(kapi_resource_ops), .group = grp, .version = "v1",        \
+   .resource = res, .kind = knd, .singular = sing, .namespaced = ns}
+static const kapi_resource_ops review_ops[] = {
+    REVIEW("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview",
+           "selfsubjectreview", 0),
+    REVIEW("authentication.k8s.io", "tokenreviews", "TokenReview",
+           "tokenreview", 0),
+    REVIEW("authorization.k8s.io", "localsubjectaccessreviews",
+           "LocalSubjectAccessReview", "localsubjectaccessreview", 1),
+    REVIEW("authorization.k8s.io", "selfsubjectaccessreviews",
+           "SelfSubjectAccessReview", "selfsubjectaccessreview", 0),
+    REVIEW("authorization.k8s.io", "selfsubjectrulesreviews",
+           "SelfSubjectRulesReview", "selfsubjectrulesreview", 0),
+    REVIEW("authorization.k8s.io", "subjectaccessreviews",
+           "SubjectAccessReview", "subjectaccessreview", 0),
+};
+#define N_REVIEWS (sizeof review_ops / sizeof review_ops[0])
+static const kapi_resource reviews[N_REVIEWS] = {
+    {&review_ops[0], NULL, "authentication.k8s.io", NULL, NULL, NULL},
+    {&review_ops[1], NULL, "authentication.k8s.io", NULL, NULL, NULL},
+    {&review_ops[2], NULL, "authorization.k8s.io", NULL, NULL, NULL},
+    {&review_ops[3], NULL, "authorization.k8s.io", NULL, NULL, NULL},
+    {&review_ops[4], NULL, "authorization.k8s.io", NULL, NULL, NULL},
+    {&review_ops[5], NULL, "authorization.k8s.io", NULL, NULL, NULL},
+};
+
+static int is_review(const kapi_resource *res)
+{
+  return res >= reviews && res < reviews + N_REVIEWS;
+}
+
+/* The registry's resources, then the reviews. */
+static size_t n_items(const kapi_registry *reg)
+{
+  return reg->n + N_REVIEWS;
+}
+
+static const kapi_resource *item_at(const kapi_registry *reg, size_t i)
+{
+  return i < reg->n ? &reg->items[i] : &reviews[i - reg->n];
+}
+
 static int contains(const char *const *list, size_t n, const char *s)
 {
   size_t i;
@@ -125,12 +172,12 @@ static int contains(const char *const *list, size_t n, const char *s)
 static int list_groups(const kapi_registry *reg, const char ***ret,
                        size_t *ret_n)
 {
-  const char **g = calloc(reg->n + 1, sizeof *g);
+  const char **g = calloc(n_items(reg) + 1, sizeof *g);
   size_t i, n = 0;
   if (!g)
     return -ENOMEM;
-  for (i = 0; i < reg->n; i++) {
-    const char *name = reg->items[i].group;
+  for (i = 0; i < n_items(reg); i++) {
+    const char *name = item_at(reg, i)->group;
     if (*name && !contains(g, n, name))
       g[n++] = name;
   }
@@ -143,12 +190,12 @@ static int list_groups(const kapi_registry *reg, const char ***ret,
 static int list_versions(const kapi_registry *reg, const char *group,
                          const char ***ret, size_t *ret_n)
 {
-  const char **v = calloc(reg->n + 1, sizeof *v);
+  const char **v = calloc(n_items(reg) + 1, sizeof *v);
   size_t i, n = 0;
   if (!v)
     return -ENOMEM;
-  for (i = 0; i < reg->n; i++) {
-    const kapi_resource *res = &reg->items[i];
+  for (i = 0; i < n_items(reg); i++) {
+    const kapi_resource *res = item_at(reg, i);
     if (!strcmp(res->group, group) && !contains(v, n, res->ops->version))
       v[n++] = res->ops->version;
   }
@@ -171,12 +218,12 @@ static int list_resources(const kapi_registry *reg, const char *group,
                           const char *version, const kapi_resource ***ret,
                           size_t *ret_n)
 {
-  const kapi_resource **r = calloc(reg->n + 1, sizeof *r);
+  const kapi_resource **r = calloc(n_items(reg) + 1, sizeof *r);
   size_t i, n = 0;
   if (!r)
     return -ENOMEM;
-  for (i = 0; i < reg->n; i++) {
-    const kapi_resource *res = &reg->items[i];
+  for (i = 0; i < n_items(reg); i++) {
+    const kapi_resource *res = item_at(reg, i);
     if (!strcmp(res->group, group) && !strcmp(res->ops->version, version))
       r[n++] = res;
   }
@@ -219,10 +266,12 @@ static int set_string_list(kj *obj, const char *key, const char *const *list)
   return append_strings(kj_get(obj, key), list, n);
 }
 
-static int set_verbs(kj *obj)
+static int set_verbs(kj *obj, const kapi_resource *res)
 {
   if (kj_set(obj, "verbs", kj_array()) < 0)
     return -ENOMEM;
+  if (is_review(res))
+    return kj_append(kj_get(obj, "verbs"), kj_string("create"));
   return append_strings(kj_get(obj, "verbs"), resource_verbs,
                         sizeof resource_verbs / sizeof resource_verbs[0]);
 }
@@ -340,7 +389,7 @@ static kj *legacy_resource(const kapi_resource *res)
   if (!o || kj_set_str(o, "name", res->ops->resource) < 0 ||
       set_singular(o, "singularName", res) < 0 ||
       kj_set(o, "namespaced", kj_bool(res->ops->namespaced)) < 0 ||
-      kj_set_str(o, "kind", res->ops->kind) < 0 || set_verbs(o) < 0 ||
+      kj_set_str(o, "kind", res->ops->kind) < 0 || set_verbs(o, res) < 0 ||
       set_string_list(o, "shortNames", res->ops->short_names) < 0 ||
       set_string_list(o, "categories", res->ops->categories) < 0) {
     kj_free(o);
@@ -558,7 +607,7 @@ static kj *aggregated_resource(const kapi_resource *res)
       kj_set(o, "responseKind", response_kind(res)) < 0 ||
       kj_set_str(o, "scope",
                  res->ops->namespaced ? "Namespaced" : "Cluster") < 0 ||
-      set_singular(o, "singularResource", res) < 0 || set_verbs(o) < 0 ||
+      set_singular(o, "singularResource", res) < 0 || set_verbs(o, res) < 0 ||
       set_string_list(o, "shortNames", res->ops->short_names) < 0 ||
       set_string_list(o, "categories", res->ops->categories) < 0 ||
       set_aggregated_subresources(o, res) < 0) {
@@ -709,9 +758,9 @@ static int has_group_version(const kapi_registry *reg, const char *group,
                              const char *version)
 {
   size_t i;
-  for (i = 0; i < reg->n; i++)
-    if (!strcmp(reg->items[i].group, group) &&
-        (!version || !strcmp(reg->items[i].ops->version, version)))
+  for (i = 0; i < n_items(reg); i++)
+    if (!strcmp(item_at(reg, i)->group, group) &&
+        (!version || !strcmp(item_at(reg, i)->ops->version, version)))
       return 1;
   return 0;
 }

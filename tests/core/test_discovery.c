@@ -217,6 +217,15 @@ static void test_api_versions_without_host(void **state)
   "\"version\":\"v1\"}],\"preferredVersion\":{\"groupVersion\":"        \
   "\"apps/v1\",\"version\":\"v1\"}"
 
+/* The access reviews, served by the core, follow the registry's groups. */
+#define REVIEW_GROUPS                                                      \
+  "{\"name\":\"authentication.k8s.io\",\"versions\":[{\"groupVersion\":"  \
+  "\"authentication.k8s.io/v1\",\"version\":\"v1\"}],\"preferredVersion\":" \
+  "{\"groupVersion\":\"authentication.k8s.io/v1\",\"version\":\"v1\"}},"    \
+  "{\"name\":\"authorization.k8s.io\",\"versions\":[{\"groupVersion\":"   \
+  "\"authorization.k8s.io/v1\",\"version\":\"v1\"}],\"preferredVersion\":" \
+  "{\"groupVersion\":\"authorization.k8s.io/v1\",\"version\":\"v1\"}}"
+
 static void test_api_group_list(void **state)
 {
   (void)state;
@@ -229,7 +238,7 @@ static void test_api_group_list(void **state)
       "{\"groupVersion\":\"widgets.example.com/v1beta1\","
       "\"version\":\"v1beta1\"}],"
       "\"preferredVersion\":{\"groupVersion\":\"widgets.example.com/v1\","
-      "\"version\":\"v1\"}}]}");
+      "\"version\":\"v1\"}}," REVIEW_GROUPS "]}");
 }
 
 static void test_api_group(void **state)
@@ -313,7 +322,41 @@ static void test_aggregated_api(void **state)
   "\"responseKind\":{\"group\":\"widgets.example.com\",\"version\":"     \
   "\"v1beta1\",\"kind\":\"Widget\"},\"scope\":\"Cluster\","              \
   "\"singularResource\":\"widget\",\"verbs\":" VERBS "}],"               \
-  "\"freshness\":\"Current\"}]}"
+  "\"freshness\":\"Current\"}]}," REVIEWS_AGGREGATED
+
+#define REVIEW_AGG(res, kind, sing)                                        \
+  "{\"resource\":\"" res "\",\"responseKind\":{\"group\":\"" GRP "\","     \
+  "\"version\":\"v1\",\"kind\":\"" kind "\"},\"scope\":\"" SCOPE "\","      \
+  "\"singularResource\":\"" sing "\",\"verbs\":[\"create\"]}"
+#define REVIEWS_AGGREGATED                                                 \
+  "{\"metadata\":{\"name\":\"authentication.k8s.io\","                     \
+  "\"creationTimestamp\":null},\"versions\":[{\"version\":\"v1\","          \
+  "\"resources\":[" AUTHN_REVIEWS "],\"freshness\":\"Current\"}]},"          \
+  "{\"metadata\":{\"name\":\"authorization.k8s.io\","                      \
+  "\"creationTimestamp\":null},\"versions\":[{\"version\":\"v1\","          \
+  "\"resources\":[" AUTHZ_REVIEWS "],\"freshness\":\"Current\"}]}"
+#define GRP "authentication.k8s.io"
+#define SCOPE "Cluster"
+#define AUTHN_REVIEWS                                                      \
+  REVIEW_AGG("selfsubjectreviews", "SelfSubjectReview",                    \
+             "selfsubjectreview") ","                                      \
+  REVIEW_AGG("tokenreviews", "TokenReview", "tokenreview")
+#define AUTHZ_REVIEWS                                                      \
+  "{\"resource\":\"localsubjectaccessreviews\",\"responseKind\":"          \
+  "{\"group\":\"authorization.k8s.io\",\"version\":\"v1\",\"kind\":"       \
+  "\"LocalSubjectAccessReview\"},\"scope\":\"Namespaced\","                 \
+  "\"singularResource\":\"localsubjectaccessreview\",\"verbs\":[\"create\"]}," \
+  AUTHZ_CLUSTER("selfsubjectaccessreviews", "SelfSubjectAccessReview",      \
+                "selfsubjectaccessreview") ","                             \
+  AUTHZ_CLUSTER("selfsubjectrulesreviews", "SelfSubjectRulesReview",        \
+                "selfsubjectrulesreview") ","                              \
+  AUTHZ_CLUSTER("subjectaccessreviews", "SubjectAccessReview",              \
+                "subjectaccessreview")
+#define AUTHZ_CLUSTER(res, kind, sing)                                     \
+  "{\"resource\":\"" res "\",\"responseKind\":{\"group\":"                 \
+  "\"authorization.k8s.io\",\"version\":\"v1\",\"kind\":\"" kind "\"},"     \
+  "\"scope\":\"Cluster\",\"singularResource\":\"" sing "\","                \
+  "\"verbs\":[\"create\"]}"
 
 static void test_aggregated_apis(void **state)
 {
@@ -458,7 +501,8 @@ static void test_version_priority(void **state)
   kapi_response_reset(&resp);
 }
 
-/* /apis must answer even with no groups: a 404 there breaks kubectl. */
+/* /apis must answer even with no plugin groups (a 404 there breaks
+ * kubectl): the core's access reviews are still there. */
 static void test_empty_registry(void **state)
 {
   kapi_registry reg = {NULL, 0};
@@ -469,12 +513,14 @@ static void test_empty_registry(void **state)
   memset(&resp, 0, sizeof resp);
   assert_int_equal(request(&srv, "GET", "/apis", NULL, NULL, &resp), 1);
   assert_string_equal(resp.body, "{\"kind\":\"APIGroupList\","
-                                 "\"apiVersion\":\"v1\",\"groups\":[]}");
+                                 "\"apiVersion\":\"v1\",\"groups\":["
+                                 REVIEW_GROUPS "]}");
   assert_int_equal(
       request(&srv, "GET", "/apis", KUBECTL_ACCEPT, NULL, &resp), 1);
   assert_string_equal(resp.body, "{\"kind\":\"APIGroupDiscoveryList\","
                                  "\"apiVersion\":\"apidiscovery.k8s.io/v2\","
-                                 "\"metadata\":{},\"items\":[]}");
+                                 "\"metadata\":{},\"items\":["
+                                 REVIEWS_AGGREGATED "]}");
   assert_int_equal(request(&srv, "GET", "/api", KUBECTL_ACCEPT, NULL, &resp),
                    1);
   assert_string_equal(resp.body, "{\"kind\":\"APIGroupDiscoveryList\","
