@@ -538,7 +538,7 @@ static int token_file_init(kapi_plugin *self, const kapi_host_api *host,
 {
   static const kapi_order order = {.priority = KAPI_ORDER_MIDDLE};
   char *path;
-  token_table *t;
+  token_table *t = NULL;
   int rc;
 
   api = host;

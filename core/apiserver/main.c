@@ -48,6 +48,7 @@ struct options {
   char *disable_admission_plugins;
   const char *admission_config_file;
   const char *audit_policy_file;
+  long long not_ready_s, unreachable_s; /* -1: not given */
   const char *audit_log_path;
   int anonymous_auth;
   const char *token_auth_file;
@@ -92,6 +93,8 @@ static void usage(FILE *out)
 "  --admission-control-config-file FILE  AdmissionConfiguration (YAML):\n"
 "                                 each admission plugin's configuration\n"
 "  --audit-policy-file FILE       audit Policy (audit.k8s.io/v1, YAML)\n"
+"  --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N\n"
+"                                 DefaultTolerationSeconds (default 300)\n"
 "  --audit-log-path PATH          audit events as JSON lines (\"-\": stdout)\n"
 "  --anonymous-auth BOOL          allow anonymous requests (default true)\n"
 "  --token-auth-file FILE         static bearer tokens (CSV: token,user,uid,\"groups\")\n"
@@ -115,10 +118,24 @@ static int parse_bool(const char *s)
   return !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes");
 }
 
+/* *list = *list + "," + item (newly allocated; the old one freed). */
+static int append_list(char **list, const char *item)
+{
+  size_t a = *list ? strlen(*list) : 0;
+  char *s = malloc(a + strlen(item) + 2);
+
+  if (!s)
+    return -ENOMEM;
+  sprintf(s, "%s%s%s", a ? *list : "", a ? "," : "", item);
+  free(*list);
+  *list = s;
+  return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
-         O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
+         O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_NOT_READY, O_UNREACHABLE, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
          O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE,
          O_SA_SIGNKEY, O_SA_KEY, O_SA_ISSUER, O_API_AUD, O_SA_MAXEXP };
   static const struct option longopts[] = {
@@ -140,6 +157,8 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"admission-control-config-file", required_argument, NULL, O_ADM_CFG},
       {"audit-policy-file", required_argument, NULL, O_AUDIT_POLICY},
       {"audit-log-path", required_argument, NULL, O_AUDIT_LOG},
+      {"default-not-ready-toleration-seconds", required_argument, NULL, O_NOT_READY},
+      {"default-unreachable-toleration-seconds", required_argument, NULL, O_UNREACHABLE},
       {"anonymous-auth", required_argument, NULL, O_ANON},
       {"token-auth-file", required_argument, NULL, O_TOKENFILE},
       {"service-account-signing-key-file", required_argument, NULL, O_SA_SIGNKEY},
@@ -161,6 +180,7 @@ static int parse_options(int argc, char **argv, struct options *o)
   o->secure_bind_address = "127.0.0.1";
   o->secure_port = 6443;
   o->anonymous_auth = 1;
+  o->not_ready_s = o->unreachable_s = -1;
   o->fsync = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
     switch (c) {
@@ -183,11 +203,20 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_LIST: o->list_plugins = 1; break;
     case O_CONFIG: o->config_file = optarg; break;
     case O_AUTHZ: o->authorization_mode = optarg; break;
-    case O_ADM: o->admission_plugins = optarg; break;
-    case O_ADM_OFF: o->disable_admission_plugins = optarg; break;
+    /* Repeated list flags add up, as upstream's string slices do. */
+    case O_ADM:
+      if (append_list(&o->admission_plugins, optarg) < 0)
+        return -1;
+      break;
+    case O_ADM_OFF:
+      if (append_list(&o->disable_admission_plugins, optarg) < 0)
+        return -1;
+      break;
     case O_ADM_CFG: o->admission_config_file = optarg; break;
     case O_AUDIT_POLICY: o->audit_policy_file = optarg; break;
     case O_AUDIT_LOG: o->audit_log_path = optarg; break;
+    case O_NOT_READY: o->not_ready_s = atoll(optarg); break;
+    case O_UNREACHABLE: o->unreachable_s = atoll(optarg); break;
     case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
     case O_TOKENFILE: o->token_auth_file = optarg; break;
     case O_SA_SIGNKEY: o->sa.signing_key_file = optarg; break;
@@ -269,6 +298,19 @@ static int apply_flags(kj *cfg, const struct options *o)
     kj *plugins = kj_child_object(cfg, "plugins");
     kj *tf = plugins ? kj_child_object(plugins, "token-file") : NULL;
     if (!tf || kj_set(tf, "path", kj_string(o->token_auth_file)) < 0)
+      return -ENOMEM;
+  }
+  if (o->not_ready_s >= 0 || o->unreachable_s >= 0) {
+    kj *plugins = kj_child_object(cfg, "plugins");
+    kj *dts = plugins ? kj_child_object(plugins, "default-toleration-seconds")
+                      : NULL;
+    if (!dts ||
+        (o->not_ready_s >= 0 &&
+         kj_set(dts, "defaultNotReadyTolerationSeconds",
+                kj_int(o->not_ready_s)) < 0) ||
+        (o->unreachable_s >= 0 &&
+         kj_set(dts, "defaultUnreachableTolerationSeconds",
+                kj_int(o->unreachable_s)) < 0))
       return -ENOMEM;
   }
   return 0;
@@ -584,6 +626,8 @@ out:
   if (store)
     kapi_store_close(store);
   kapi_audit_close(audit);
+  free(o.admission_plugins);
+  free(o.disable_admission_plugins);
   kapi_sa_signer_free(sa_signer);
   kapi_registry_free(&reg);
   if (ps)

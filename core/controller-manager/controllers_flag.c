@@ -19,6 +19,9 @@ static const struct {
     {"replicaset-controller", "replicaset"},
     {"garbage-collector-controller", "garbagecollector"},
     {"namespace-controller", "namespace"},
+    {"clusterrole-aggregation-controller", "clusterrole-aggregation"},
+    {"resourcequota-controller", "resourcequota"},
+    {"serviceaccount-controller", "serviceaccount"},
 };
 
 const char *kapi_controller_canonical(const char *name)

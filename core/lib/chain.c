@@ -91,12 +91,17 @@ static int stage_authentication(kapi_server *srv, kapi_req *r,
 {
   size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHN), i;
   (void)resp;
+  int failed = 0;
   for (i = 0; i < n; i++) {
     const kapi_component *c = kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHN, i);
     const kapi_authn_ops *ops = c->ops;
-    kj *user = kj_object();
+    kj *user;
     int rc;
-    if (!user)
+    /* Upstream puts anonymous behind a fail-on-error union: presented
+     * credentials that fail are a 401, never anonymous access. */
+    if (failed && !strcmp(c->name, "Anonymous"))
+      break;
+    if (!(user = kj_object()))
       return -ENOMEM;
     rc = ops->authenticate(c->st, r, user, e);
     if (rc == 1) {
@@ -106,13 +111,14 @@ static int stage_authentication(kapi_server *srv, kapi_req *r,
     }
     kj_free(user);
     if (rc < 0) {
+      failed = 1;
       /* Upstream's union aggregates errors and answers 401. */
       LOG_V(2, "authenticator %s: %s", c->name,
             e->message ? e->message : "error");
       kapi_error_clear(e);
     }
   }
-  if (is_public_path(r->path))
+  if (!failed && is_public_path(r->path))
     return anonymous_user(r, e);
   kapi_error_setf(e, 401, "Unauthorized", "Unauthorized");
   return -EACCES;
@@ -157,9 +163,25 @@ static void forbidden(kapi_req *r, const char *reason, kapi_error *e)
                      *r->api_group ? r->api_group : NULL, r->resource);
 }
 
+/* Appends `more` to the newline-joined *list (upstream's union joins
+ * the reasons of the authorizers that had no opinion). */
+static void add_reason(char **list, const char *more)
+{
+  size_t a = *list ? strlen(*list) : 0, b = strlen(more);
+  char *s;
+
+  if (!b || !(s = realloc(*list, a + b + 2)))
+    return;
+  if (a)
+    s[a++] = '\n';
+  memcpy(s + a, more, b + 1);
+  *list = s;
+}
+
 int kapi_authorize(kapi_server *srv, kapi_req *r, char **reason)
 {
   size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHZ), i;
+  char *none = NULL; /* reasons of the authorizers without an opinion */
 
   if (reason)
     *reason = NULL;
@@ -175,10 +197,17 @@ int kapi_authorize(kapi_server *srv, kapi_req *r, char **reason)
       if (reason && why.message)
         *reason = strdup(why.message);
       kapi_error_clear(&why);
+      free(none);
       return d;
     }
+    if (why.message)
+      add_reason(&none, why.message);
     kapi_error_clear(&why);
   }
+  if (reason)
+    *reason = none;
+  else
+    free(none);
   return KAPI_NO_OPINION;
 }
 

@@ -132,6 +132,16 @@ MESSAGE(user_info, F(1, "username", PB_STRING), F(2, "uid", PB_STRING),
 MESSAGE(ssr_status, M(1, "userInfo", user_info));
 MESSAGE(self_subject_review, M(1, "metadata", object_meta),
         M(2, "status", ssr_status));
+MESSAGE(bound_object_reference, F(1, "kind", PB_STRING),
+        F(2, "apiVersion", PB_STRING), F(3, "name", PB_STRING),
+        F(4, "uid", PB_STRING));
+MESSAGE(token_request_spec, R(1, "audiences", PB_STRING),
+        M(3, "boundObjectRef", bound_object_reference),
+        F(4, "expirationSeconds", PB_OPTINT));
+MESSAGE(token_request_status, F(1, "token", PB_STRING),
+        F(2, "expirationTimestamp", PB_TIME));
+MESSAGE(token_request, M(1, "metadata", object_meta),
+        M(2, "spec", token_request_spec), M(3, "status", token_request_status));
 
 /* rbac.authorization.k8s.io/v1 */
 MESSAGE(policy_rule, R(1, "verbs", PB_STRING), R(2, "apiGroups", PB_STRING),
@@ -190,6 +200,18 @@ MESSAGE(deployment_spec, F(1, "replicas", PB_OPTINT),
 MESSAGE(deployment, M(1, "metadata", object_meta),
         M(2, "spec", deployment_spec));
 
+MESSAGE(scoped_resource_selector_requirement, F(1, "scopeName", PB_STRING),
+        F(2, "operator", PB_STRING), R(3, "values", PB_STRING));
+MESSAGE(scope_selector,
+        RM(1, "matchExpressions", scoped_resource_selector_requirement));
+MESSAGE(resource_quota_spec, F(1, "hard", PB_MAP_QTY),
+        R(2, "scopes", PB_STRING), M(3, "scopeSelector", scope_selector));
+MESSAGE(resource_quota_status, F(1, "hard", PB_MAP_QTY),
+        F(2, "used", PB_MAP_QTY));
+MESSAGE(resource_quota, M(1, "metadata", object_meta),
+        M(2, "spec", resource_quota_spec),
+        M(3, "status", resource_quota_status));
+
 static const struct {
   const char *api_version, *kind;
   const pb_message *msg;
@@ -198,12 +220,14 @@ static const struct {
     {"v1", "ConfigMap", &config_map},
     {"v1", "Secret", &secret},
     {"v1", "ServiceAccount", &service_account},
+    {"v1", "ResourceQuota", &resource_quota},
     {"apps/v1", "Deployment", &deployment},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview",
      &self_subject_access_review},
     {"authorization.k8s.io/v1", "SelfSubjectRulesReview",
      &self_subject_rules_review},
     {"authentication.k8s.io/v1", "SelfSubjectReview", &self_subject_review},
+    {"authentication.k8s.io/v1", "TokenRequest", &token_request},
     {"rbac.authorization.k8s.io/v1", "Role", &role},
     {"rbac.authorization.k8s.io/v1", "ClusterRole", &cluster_role},
     {"rbac.authorization.k8s.io/v1", "RoleBinding", &role_binding},

@@ -138,7 +138,6 @@ static kj *decode_token_request(kapi_req *r, kapi_error *e)
   const char *kind, *av;
   char err[512];
   kj *obj = NULL, *spec;
-
   int rc;
 
   /* kubectl create token sends protobuf (client-go's default for
@@ -162,8 +161,8 @@ static kj *decode_token_request(kapi_req *r, kapi_error *e)
   }
   kind = kj_get_str(obj, "kind");
   av = kj_get_str(obj, "apiVersion");
-  if (obj->type != KJ_OBJECT || (kind && strcmp(kind, TR_KIND)) ||
-      (av && strcmp(av, TR_API_VERSION))) {
+  if (obj->type != KJ_OBJECT || (nonempty(kind) && strcmp(kind, TR_KIND)) ||
+      (nonempty(av) && strcmp(av, TR_API_VERSION))) {
     kapi_error_bad_request(e, "%s in version \"%s\" cannot be handled as a "
                               "%s: the object is %s %s, not %s",
                            TR_KIND, TR_VERSION, TR_KIND, av ? av : "",

@@ -205,6 +205,33 @@ fail:
 
 /* ---- validation -------------------------------------------------------- */
 
+/* path.IsValidPathSegmentName, the name rule of RBAC objects
+ * ("system:node"): one FieldValueInvalid per message. */
+static void validate_path_segment(kj *errs, const char *field,
+                                  const char *name)
+{
+  static const char *const may_not_be[] = {".", ".."};
+  static const char *const may_not_contain[] = {"/", "%"};
+  kj *v = kj_string(name);
+  char *bad = v ? kj_dump(v, NULL) : NULL, msg[32];
+  size_t i;
+
+  kj_free(v);
+  for (i = 0; i < 2; i++)
+    if (!strcmp(name, may_not_be[i])) {
+      snprintf(msg, sizeof msg, "may not be '%s'", may_not_be[i]);
+      kapi_field_error(errs, field, "FieldValueInvalid", bad, msg);
+      free(bad);
+      return;
+    }
+  for (i = 0; i < 2; i++)
+    if (strstr(name, may_not_contain[i])) {
+      snprintf(msg, sizeof msg, "may not contain '%s'", may_not_contain[i]);
+      kapi_field_error(errs, field, "FieldValueInvalid", bad, msg);
+    }
+  free(bad);
+}
+
 /* Generic ObjectMeta checks, then the strategy's (the update
  * endpoint's `strategy` when `old` is set); 422 on errors. */
 static int validate_object(kapi_resource *res, const kj *obj, const kj *old,
@@ -224,6 +251,8 @@ static int validate_object(kapi_resource *res, const kj *obj, const kj *old,
                      "name or generateName is required");
   else if (res->ops->name_rule == KAPI_NAME_DNS_LABEL)
     api->validate_dns_label((kapi_obj *)errs, "metadata.name", name);
+  else if (res->ops->name_rule == KAPI_NAME_PATH_SEGMENT)
+    validate_path_segment(errs, "metadata.name", name);
   else
     api->validate_dns_subdomain((kapi_obj *)errs, "metadata.name", name);
   if (res->ops->namespaced && (!ns || !*ns))

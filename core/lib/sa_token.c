@@ -112,10 +112,19 @@ static int key_id(EVP_PKEY *key, char *out, size_t len)
 }
 
 /* Picks the JWS algorithm the key signs with, as upstream's signers:
- * RS256 for any RSA key, ESxxx by the EC curve. */
+ * RS256 for any RSA key, ESxxx by the EC curve (NIST curves only: a
+ * 256-bit secp256k1 key is not ES256). */
 static int choose_alg(kapi_sa_signer *s, char *err, size_t errlen)
 {
-  int bits = EVP_PKEY_get_bits(s->key);
+  static const struct {
+    const char *curve, *alg;
+    const EVP_MD *(*md)(void);
+    size_t size;
+  } curves[] = {{"prime256v1", "ES256", EVP_sha256, 32},
+                {"secp384r1", "ES384", EVP_sha384, 48},
+                {"secp521r1", "ES512", EVP_sha512, 66}};
+  char group[64] = "";
+  size_t i;
 
   switch (EVP_PKEY_get_base_id(s->key)) {
   case EVP_PKEY_RSA:
@@ -123,24 +132,17 @@ static int choose_alg(kapi_sa_signer *s, char *err, size_t errlen)
     s->md = EVP_sha256();
     return 0;
   case EVP_PKEY_EC:
-    if (bits == 256) {
-      s->alg = "ES256";
-      s->md = EVP_sha256();
-      s->ec_size = 32;
-    } else if (bits == 384) {
-      s->alg = "ES384";
-      s->md = EVP_sha384();
-      s->ec_size = 48;
-    } else if (bits == 521) {
-      s->alg = "ES512";
-      s->md = EVP_sha512();
-      s->ec_size = 66;
-    } else {
-      set_err(err, errlen, "unknown private key curve, must be 256, 384, "
-              "or 521");
-      return -EINVAL;
-    }
-    return 0;
+    EVP_PKEY_get_group_name(s->key, group, sizeof group, NULL);
+    for (i = 0; i < sizeof curves / sizeof *curves; i++)
+      if (!strcmp(group, curves[i].curve)) {
+        s->alg = curves[i].alg;
+        s->md = curves[i].md();
+        s->ec_size = curves[i].size;
+        return 0;
+      }
+    set_err(err, errlen, "unknown private key curve, must be 256, 384, or "
+            "521");
+    return -EINVAL;
   default:
     set_err(err, errlen, "unknown private key type, must be RSA or ECDSA");
     return -EINVAL;
@@ -468,8 +470,10 @@ int kapi_sa_flag_append(const char **values, size_t *n, const char *value)
 }
 
 /* A Go duration ("1h", "90m", "1h30m", "3600s", "2.5h") in whole seconds
- * (time.ParseDuration, truncated); -EINVAL when malformed. */
-static int parse_go_duration(const char *s, int64_t *seconds)
+ * (time.ParseDuration, truncated).  On error returns -EINVAL with Go's
+ * reason in why ("time: missing unit in duration \"10\""). */
+static int parse_go_duration(const char *text, int64_t *seconds, char *why,
+                             size_t len)
 {
   static const struct {
     const char *unit;
@@ -477,6 +481,7 @@ static int parse_go_duration(const char *s, int64_t *seconds)
   } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6},
                {"ms", 1e-3}, {"s", 1},     {"m", 60},
                {"h", 3600}};
+  const char *s = text;
   double total = 0;
   int neg = 0;
 
@@ -487,33 +492,50 @@ static int parse_go_duration(const char *s, int64_t *seconds)
     return 0;
   }
   if (!*s)
-    return -EINVAL;
+    goto invalid;
   while (*s) {
-    size_t digits = strspn(s, "0123456789."), i, best = 0, best_len = 0;
-    char *end;
-    double v;
+    size_t ulen, i, best = 0, best_len = 0, ndigits = 0;
+    const char *end = s;
+    double v = 0, scale = 1;
+    int dot = 0;
 
-    /* Only digits and one '.': strtod alone would take "1e3", "inf". */
-    if (!digits || !strpbrk(s, "0123456789") ||
-        strpbrk(s, "0123456789") >= s + digits)
-      return -EINVAL;
-    v = strtod(s, &end);
-    if (end != s + digits)
-      return -EINVAL;
-    for (i = 0; i < sizeof units / sizeof *units; i++) {
-      size_t len = strlen(units[i].unit);
-      if (!strncmp(end, units[i].unit, len) && len > best_len) {
-        best = i;
-        best_len = len;
+    /* [0-9]*(\.[0-9]*)? with at least one digit, as Go reads it. */
+    for (; (*end >= '0' && *end <= '9') || (*end == '.' && !dot); end++) {
+      if (*end == '.') {
+        dot = 1;
+        continue;
       }
+      ndigits++;
+      if (dot)
+        v += (*end - '0') * (scale /= 10);
+      else
+        v = v * 10 + (*end - '0');
     }
-    if (!best_len)
-      return -EINVAL; /* "missing unit" or an unknown one */
+    if (!ndigits)
+      goto invalid;
+    ulen = strspn(end, "abcdefghijklmnopqrstuvwxyz\xc2\xb5");
+    for (i = 0; i < sizeof units / sizeof *units; i++)
+      if (strlen(units[i].unit) == ulen && !strncmp(end, units[i].unit, ulen)) {
+        best = i;
+        best_len = ulen;
+      }
+    if (!ulen) {
+      snprintf(why, len, "time: missing unit in duration \"%s\"", text);
+      return -EINVAL;
+    }
+    if (!best_len) {
+      snprintf(why, len, "time: unknown unit \"%.*s\" in duration \"%s\"",
+               (int)ulen, end, text);
+      return -EINVAL;
+    }
     total += v * units[best].seconds;
     s = end + best_len;
   }
   *seconds = (int64_t)(neg ? -total : total);
   return 0;
+invalid:
+  snprintf(why, len, "time: invalid duration \"%s\"", text);
+  return -EINVAL;
 }
 
 /* A JSON array of the strings. */
@@ -578,6 +600,7 @@ static void free_strings(char **v, size_t n)
 static int check_flags(const kapi_sa_flags *f, int64_t *max_expiration,
                        char *err, size_t errlen)
 {
+  char why[256];
   size_t i, j;
 
   for (i = 0; i < f->n_issuers; i++)
@@ -590,10 +613,11 @@ static int check_flags(const kapi_sa_flags *f, int64_t *max_expiration,
   *max_expiration = 0;
   if (!f->max_expiration)
     return 0;
-  if (parse_go_duration(f->max_expiration, max_expiration) < 0) {
+  if (parse_go_duration(f->max_expiration, max_expiration, why,
+                        sizeof why) < 0) {
     set_err(err, errlen, "invalid argument \"%s\" for "
-            "\"--service-account-max-token-expiration\" flag: time: invalid "
-            "duration \"%s\"", f->max_expiration, f->max_expiration);
+            "\"--service-account-max-token-expiration\" flag: %s",
+            f->max_expiration, why);
     return -EINVAL;
   }
   if (*max_expiration &&

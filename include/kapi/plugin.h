@@ -184,6 +184,8 @@ typedef struct kapi_field_label {
 enum {
   KAPI_NAME_DNS_SUBDOMAIN = 0, /* RFC 1123 subdomain, <= 253 */
   KAPI_NAME_DNS_LABEL = 1,     /* RFC 1123 label, <= 63 */
+  KAPI_NAME_PATH_SEGMENT = 2,  /* since 1.2: path.IsValidPathSegmentName,
+                                  not "." or "..", no '/' or '%' (RBAC) */
 };
 
 /*

@@ -217,6 +217,9 @@ int kts_start_args(kts_server *s, int port, const char *const *extra_args)
   argv[argc++] = "AlwaysAllow";
   argv[argc++] = "--fsync";
   argv[argc++] = "false";
+  /* No controller-manager creates the default ServiceAccounts here. */
+  argv[argc++] = "--disable-admission-plugins";
+  argv[argc++] = "ServiceAccount";
   for (i = 0; extra_args && extra_args[i] && argc < 63; i++)
     argv[argc++] = extra_args[i];
   argv[argc] = NULL;

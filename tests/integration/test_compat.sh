@@ -112,8 +112,12 @@ check "describe pod: Controlled By the ReplicaSet" grep -Eq '^Controlled By: +Re
 check "describe pod: Node" grep -Eq '^Node: +node-1/' "$T/describe-pod"
 check "describe pod: Events section" grep -Eq '^Events:$' "$T/describe-pod"
 check "describe pod: Scheduled event" grep -Eq 'Normal +Scheduled +.*default-scheduler +Successfully assigned default/' "$T/describe-pod"
-k describe rs web >"$T/describe-rs" 2>&1
-check "describe rs: Replicas" grep -Eq '^Replicas: +2 current / 2 desired$' "$T/describe-rs"
+# The ReplicaSet's status follows its pods' by one sync: wait for it.
+rs_replicas() {
+  k describe rs web >"$T/describe-rs" 2>&1
+  grep -Eq '^Replicas: +2 current / 2 desired$' "$T/describe-rs"
+}
+wait_for "describe rs: Replicas" 20 rs_replicas
 check "describe rs: Pods Status" grep -Eq '^Pods Status: +2 Running / 0 Waiting / 0 Succeeded / 0 Failed$' "$T/describe-rs"
 check "describe rs: SuccessfulCreate events" grep -Eq 'Normal +SuccessfulCreate +.*replicaset-controller +Created pod: web-' "$T/describe-rs"
 k describe node node-1 >"$T/describe-node" 2>&1

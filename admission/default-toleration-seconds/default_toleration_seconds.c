@@ -1,0 +1,254 @@
+/*
+ * default_toleration_seconds.c - the DefaultTolerationSeconds admission
+ * plugin.
+ *
+ * Upstream: plugin/pkg/admission/defaulttolerationseconds/admission.go.
+ * Every pod (create and update, not subresources) that does not already
+ * tolerate the NoExecute taints node.kubernetes.io/not-ready and
+ * node.kubernetes.io/unreachable gets a toleration for each, operator
+ * Exists, with tolerationSeconds 300 by default: the pod is evicted five
+ * minutes after its node stops being ready or reachable, not at once.
+ * A toleration tolerates them when its key is the taint's or empty and
+ * its effect is NoExecute or empty.
+ *
+ * Upstream sets the two durations with kube-apiserver's flags
+ * --default-not-ready-toleration-seconds and
+ * --default-unreachable-toleration-seconds; kapi-apiserver passes them
+ * as this plugin's configuration:
+ *   {"defaultNotReadyTolerationSeconds": N,
+ *    "defaultUnreachableTolerationSeconds": N}
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kapi/plugin.h"
+
+#define NOT_READY_TAINT "node.kubernetes.io/not-ready"
+#define UNREACHABLE_TAINT "node.kubernetes.io/unreachable"
+#define DEFAULT_SECONDS 300
+
+static const kapi_host_api *api;
+
+/* Read-only after init: the request path only reads it. */
+typedef struct dts_config {
+  int64_t not_ready_seconds;
+  int64_t unreachable_seconds;
+} dts_config;
+
+static dts_config config = {DEFAULT_SECONDS, DEFAULT_SECONDS};
+
+static int nonempty(const char *s)
+{
+  return s && *s;
+}
+
+/* Does this toleration (key, effect) tolerate taint `taint`:NoExecute? */
+static int tolerates(const char *key, const char *effect, const char *taint)
+{
+  return (!nonempty(key) || !strcmp(key, taint)) &&
+         (!nonempty(effect) || !strcmp(effect, "NoExecute"));
+}
+
+static int append_toleration(kapi_obj *pod, const char *taint,
+                             int64_t seconds)
+{
+  char json[256];
+
+  snprintf(json, sizeof json,
+           "{\"key\":\"%s\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
+           "\"tolerationSeconds\":%lld}",
+           taint, (long long)seconds);
+  return api->obj_set_json(pod, "/spec/tolerations/-", json);
+}
+
+static int dts_admit(void *st, kapi_req *r, kapi_obj *pod, kapi_error *e)
+{
+  const char *group = api->req_get(r, "apiGroup");
+  const char *resource = api->req_get(r, "resource");
+  const kapi_obj *tolerations;
+  int not_ready = 0, unreachable = 0, rc = 0;
+  size_t i, n;
+
+  (void)st;
+  if (!pod || nonempty(group) || !resource || strcmp(resource, "pods") ||
+      nonempty(api->req_get(r, "subresource")))
+    return 0;
+
+  tolerations = api->obj_lookup(pod, "/spec/tolerations");
+  n = api->obj_type(tolerations) == KAPI_OBJ_ARRAY ? api->obj_len(tolerations)
+                                                   : 0;
+  for (i = 0; i < n; i++) {
+    const kapi_obj *t = api->obj_index(tolerations, i);
+    const char *key = api->obj_get(t, "/key");
+    const char *effect = api->obj_get(t, "/effect");
+    not_ready |= tolerates(key, effect, NOT_READY_TAINT);
+    unreachable |= tolerates(key, effect, UNREACHABLE_TAINT);
+  }
+  if (not_ready && unreachable)
+    return 0;
+  /* A null or absent list becomes a list to append to. */
+  if (api->obj_type(tolerations) != KAPI_OBJ_ARRAY)
+    rc = api->obj_set_json(pod, "/spec/tolerations", "[]");
+  if (rc == 0 && !not_ready)
+    rc = append_toleration(pod, NOT_READY_TAINT, config.not_ready_seconds);
+  if (rc == 0 && !unreachable)
+    rc = append_toleration(pod, UNREACHABLE_TAINT,
+                           config.unreachable_seconds);
+  if (rc < 0)
+    api->error_set(e, 500, "InternalError",
+                   "Internal error occurred: adding default tolerations: %s",
+                   strerror(-rc));
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration: the ABI hands plugins their configuration as JSON    */
+/* text and offers no parser, so a small scanner reads the two keys.   */
+/* ------------------------------------------------------------------ */
+
+typedef struct scan {
+  const char *p, *end;
+} scan;
+
+static void skip_space(scan *s)
+{
+  while (s->p < s->end && strchr(" \t\r\n", *s->p))
+    s->p++;
+}
+
+/* Reads a JSON string's raw text (escapes are not decoded: the keys we
+ * look for have none) into buf. */
+static int read_key(scan *s, char *buf, size_t len)
+{
+  const char *start;
+  size_t n;
+
+  if (s->p >= s->end || *s->p != '"')
+    return -EINVAL;
+  start = ++s->p;
+  while (s->p < s->end && *s->p != '"')
+    s->p += *s->p == '\\' ? 2 : 1;
+  if (s->p >= s->end)
+    return -EINVAL;
+  n = (size_t)(s->p - start);
+  snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), start);
+  s->p++;
+  return 0;
+}
+
+/* Skips one JSON value (strings whole, containers by depth). */
+static int skip_value(scan *s)
+{
+  int depth = 0;
+
+  if (s->p < s->end && !strchr("\"{[", *s->p)) {
+    while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
+      s->p++;
+    return 0;
+  }
+  do {
+    if (s->p >= s->end)
+      return -EINVAL;
+    if (*s->p == '"') {
+      char ignored[2];
+      if (read_key(s, ignored, sizeof ignored) < 0)
+        return -EINVAL;
+      continue;
+    }
+    if (*s->p == '{' || *s->p == '[')
+      depth++;
+    else if (*s->p == '}' || *s->p == ']')
+      depth--;
+    s->p++;
+  } while (depth > 0);
+  return 0;
+}
+
+/* Reads a JSON integer. */
+static int read_int(scan *s, int64_t *out)
+{
+  char buf[32], *end;
+  size_t n = 0;
+  long long v;
+
+  while (s->p + n < s->end && n < sizeof buf - 1 &&
+         strchr("-0123456789", s->p[n]))
+    n++;
+  if (!n || (s->p + n < s->end && !strchr(",} \t\r\n", s->p[n])))
+    return -EINVAL;
+  memcpy(buf, s->p, n);
+  buf[n] = '\0';
+  errno = 0;
+  v = strtoll(buf, &end, 10);
+  if (errno || *end)
+    return -EINVAL;
+  *out = v;
+  s->p += n;
+  return 0;
+}
+
+/* Parses the configuration object into *c (keys it does not know are
+ * skipped); -EINVAL when it is not an object of integers. */
+static int parse_config(const char *json, size_t len, dts_config *c)
+{
+  scan s = {json, json + len};
+  char key[64];
+
+  skip_space(&s);
+  if (s.p >= s.end || *s.p++ != '{')
+    return -EINVAL;
+  for (;;) {
+    int64_t *target = NULL;
+    skip_space(&s);
+    if (s.p < s.end && *s.p == '}')
+      return 0;
+    if (read_key(&s, key, sizeof key) < 0)
+      return -EINVAL;
+    skip_space(&s);
+    if (s.p >= s.end || *s.p++ != ':')
+      return -EINVAL;
+    skip_space(&s);
+    if (!strcmp(key, "defaultNotReadyTolerationSeconds"))
+      target = &c->not_ready_seconds;
+    else if (!strcmp(key, "defaultUnreachableTolerationSeconds"))
+      target = &c->unreachable_seconds;
+    if (target ? read_int(&s, target) < 0 : skip_value(&s) < 0)
+      return -EINVAL;
+    skip_space(&s);
+    if (s.p < s.end && *s.p == ',')
+      s.p++;
+  }
+}
+
+static const kapi_admission_ops dts_ops = {
+    .size = sizeof(kapi_admission_ops),
+    .handles = KAPI_OP_CREATE | KAPI_OP_UPDATE,
+    .admit = dts_admit,
+};
+
+static int dts_init(kapi_plugin *self, const kapi_host_api *host,
+                    const char *json, size_t len, kapi_error *e)
+{
+  dts_config c = {DEFAULT_SECONDS, DEFAULT_SECONDS};
+
+  api = host;
+  if (json && len && parse_config(json, len, &c) < 0) {
+    api->error_set(e, 500, "InternalError",
+                   "invalid configuration: expected "
+                   "{\"defaultNotReadyTolerationSeconds\": <integer>, "
+                   "\"defaultUnreachableTolerationSeconds\": <integer>}");
+    return -EINVAL;
+  }
+  config = c;
+  return api->register_admission(self, "DefaultTolerationSeconds", &dts_ops,
+                                 NULL, NULL);
+}
+
+KAPI_PLUGIN_DEFINE(.name = "default-toleration-seconds", .version = "0.1.0",
+                   .description = "DefaultTolerationSeconds admission: "
+                                  "pods tolerate not-ready and unreachable "
+                                  "nodes for a while",
+                   .license = "Apache-2.0", .init = dts_init);
