@@ -193,6 +193,8 @@ void kapi_informer_factory_free(kapi_informer_factory *f)
   /* Stop all first, so none keeps delivering while others are freed
    * (handlers of one may look into another's cache). */
   for (size_t i = 0; i < f->n; i++)
+    kapi_informer_request_stop(f->v[i].inf);
+  for (size_t i = 0; i < f->n; i++)
     kapi_informer_stop(f->v[i].inf);
   for (size_t i = 0; i < f->n; i++)
     entry_free(&f->v[i]);

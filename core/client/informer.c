@@ -338,6 +338,11 @@ int64_t kapi_informer_last_rv(kapi_informer *inf)
   return kapi_reflector_last_rv(inf->refl);
 }
 
+void kapi_informer_request_stop(kapi_informer *inf)
+{
+  kapi_reflector_request_stop(inf->refl);
+}
+
 void kapi_informer_stop(kapi_informer *inf)
 {
   int started;

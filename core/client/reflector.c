@@ -529,6 +529,14 @@ int kapi_reflector_start(kapi_reflector *r)
   return -rc;
 }
 
+void kapi_reflector_request_stop(kapi_reflector *r)
+{
+  pthread_mutex_lock(&r->mu);
+  __atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&r->cond);
+  pthread_mutex_unlock(&r->mu);
+}
+
 void kapi_reflector_stop(kapi_reflector *r)
 {
   int join;

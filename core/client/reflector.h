@@ -49,6 +49,10 @@ int kapi_reflector_start(kapi_reflector *r);
  * or watching (the client checks at least every second), after the
  * request in flight otherwise.  Idempotent. */
 void kapi_reflector_stop(kapi_reflector *r);
+/* Asks the reflector to stop without waiting for it: a watch notices
+ * within a second, so stopping many is quick when every one is asked
+ * before any is joined (kapi_reflector_stop then joins). */
+void kapi_reflector_request_stop(kapi_reflector *r);
 /* Stops it if needed, then frees it.  NULL is fine. */
 void kapi_reflector_free(kapi_reflector *r);
 

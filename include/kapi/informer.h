@@ -149,6 +149,8 @@ int kapi_informer_wait_synced(kapi_informer *inf, int timeout_ms);
 /* The resourceVersion last seen (for tests and bookmarks). */
 int64_t kapi_informer_last_rv(kapi_informer *inf);
 void kapi_informer_stop(kapi_informer *inf); /* joins its threads */
+/* Only asks it to stop (no wait): ask many, then stop (join) each. */
+void kapi_informer_request_stop(kapi_informer *inf);
 void kapi_informer_free(kapi_informer *inf);
 
 /* ---- factory --------------------------------------------------------------- */
