@@ -95,6 +95,38 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$P/server-ca.crt" \
   -H "Authorization: Bearer wrong-token" "$SERVER/api/v1/namespaces")
 if [ "$code" = 401 ]; then ok "curl with a wrong token: 401"
 else not_ok "curl with a wrong token: 401 (got $code)"; fi
+
+# Every verb without credentials is a 401 and reaches nothing.
+anon() { # anon METHOD PATH [BODY]: the HTTP status without credentials
+  curl -sS -o /dev/null -w '%{http_code}' --cacert "$P/server-ca.crt" \
+    -X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
+    "$SERVER$2"
+}
+NSP=/api/v1/namespaces/default/configmaps
+CM='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"anon"}}'
+for v in "GET $NSP/x" "GET $NSP" "GET $NSP?watch=1&timeoutSeconds=1" \
+         "POST $NSP $CM" "PUT $NSP/anon $CM" "PATCH $NSP/anon {}" \
+         "DELETE $NSP/anon" "DELETE $NSP" "GET /apis" "GET /openapi/v3"; do
+  set -- $v
+  code=$(anon "$@")
+  if [ "$code" = 401 ]; then ok "no credentials: $1 $2 is 401"
+  else not_ok "no credentials: $1 $2 is 401 (got $code)"; fi
+done
+kubeconfig "$T/kc-alice2" "{client-certificate-data: $(b64 "$P/alice.crt"), client-key-data: $(b64 "$P/alice.key")}"
+expect_fail "nothing was created by the refused requests" "NotFound|not found" \
+  env KUBECONFIG="$T/kc-alice2" "$KUBECTL" --cache-dir "$T/kcache" get configmap anon
+for p in /healthz /livez /readyz /version; do
+  code=$(anon GET $p)
+  if [ "$code" = 200 ]; then ok "$p stays public with anonymous off"
+  else not_ok "$p stays public with anonymous off (got $code)"; fi
+done
+
+# A client certificate from a CA other than --client-ca-file: no identity.
+leaf mallory server-ca "/O=system:masters/CN=mallory" "extendedKeyUsage=clientAuth"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$P/server-ca.crt" \
+  --cert "$P/mallory.crt" --key "$P/mallory.key" "$SERVER/api/v1/namespaces")
+if [ "$code" = 401 ]; then ok "a client certificate from another CA is rejected"
+else not_ok "a client certificate from another CA is rejected (got $code)"; fi
 stop_server
 
 # An unreadable token file stops the server with a clear message.
