@@ -23,6 +23,7 @@
 #include "plugin_loader.h"
 #include "registry.h"
 #include "sa_token.h"
+#include "../kapi/pki.h"
 #include "server.h"
 #include "store.h"
 
@@ -48,6 +49,8 @@ struct options {
   char *disable_admission_plugins;
   const char *admission_config_file;
   const char *audit_policy_file;
+  const char *cert_dir;         /* --cert-dir, default <data-dir>/../pki */
+  char *pki_paths[6];           /* owned: what default_pki() filled in */
   long long not_ready_s, unreachable_s; /* -1: not given */
   const char *audit_log_path;
   int anonymous_auth;
@@ -92,6 +95,11 @@ static void usage(FILE *out)
 "  --disable-admission-plugins LIST  default admission plugins to turn off\n"
 "  --admission-control-config-file FILE  AdmissionConfiguration (YAML):\n"
 "                                 each admission plugin's configuration\n"
+"  --cert-dir DIR                 without --tls-cert-file (and without\n"
+"                                 --insecure-port): a CA, serving and admin\n"
+"                                 certificates, admin.kubeconfig and service-\n"
+"                                 account keys are made here (kapi pki init)\n"
+"                                 and served with; default DATA-DIR/../pki\n"
 "  --audit-policy-file FILE       audit Policy (audit.k8s.io/v1, YAML)\n"
 "  --default-not-ready-toleration-seconds N, --default-unreachable-toleration-seconds N\n"
 "                                 DefaultTolerationSeconds (default 300)\n"
@@ -135,7 +143,7 @@ static int append_list(char **list, const char *item)
 static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
-         O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_NOT_READY, O_UNREACHABLE, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
+         O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_NOT_READY, O_UNREACHABLE, O_CERT_DIR, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
          O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE,
          O_SA_SIGNKEY, O_SA_KEY, O_SA_ISSUER, O_API_AUD, O_SA_MAXEXP };
   static const struct option longopts[] = {
@@ -157,6 +165,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"admission-control-config-file", required_argument, NULL, O_ADM_CFG},
       {"audit-policy-file", required_argument, NULL, O_AUDIT_POLICY},
       {"audit-log-path", required_argument, NULL, O_AUDIT_LOG},
+      {"cert-dir", required_argument, NULL, O_CERT_DIR},
       {"default-not-ready-toleration-seconds", required_argument, NULL, O_NOT_READY},
       {"default-unreachable-toleration-seconds", required_argument, NULL, O_UNREACHABLE},
       {"anonymous-auth", required_argument, NULL, O_ANON},
@@ -215,6 +224,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_ADM_CFG: o->admission_config_file = optarg; break;
     case O_AUDIT_POLICY: o->audit_policy_file = optarg; break;
     case O_AUDIT_LOG: o->audit_log_path = optarg; break;
+    case O_CERT_DIR: o->cert_dir = optarg; break;
     case O_NOT_READY: o->not_ready_s = atoll(optarg); break;
     case O_UNREACHABLE: o->unreachable_s = atoll(optarg); break;
     case O_ANON: o->anonymous_auth = parse_bool(optarg); break;
@@ -464,6 +474,66 @@ static int is_loopback(const char *addr)
   return (ntohl(a.s_addr) >> 24) == 127;
 }
 
+static char *pki_path(struct options *o, int slot, const char *dir,
+                      const char *name)
+{
+  size_t n = strlen(dir) + strlen(name) + 2;
+
+  if (!(o->pki_paths[slot] = malloc(n)))
+    return NULL;
+  snprintf(o->pki_paths[slot], n, "%s/%s", dir, name);
+  return o->pki_paths[slot];
+}
+
+/*
+ * TLS is the default: given no serving certificate and no explicit
+ * --insecure-port, make a cluster PKI in --cert-dir (kept across runs)
+ * and serve with it, with its CA trusted for client certificates and
+ * its service-account keys, unless flags name others.  The admin
+ * kubeconfig there works with kubectl at once.
+ */
+static int default_pki(struct options *o)
+{
+  char dir[4096], server[128];
+  struct kapi_pki_opts po = {0};
+  const char *slash;
+
+  if (o->tls_cert_file || o->port_set || o->list_plugins)
+    return 0;
+  if (o->cert_dir) {
+    snprintf(dir, sizeof dir, "%s", o->cert_dir);
+  } else if ((slash = strrchr(o->data_dir, '/')) && slash != o->data_dir) {
+    snprintf(dir, sizeof dir, "%.*s/pki", (int)(slash - o->data_dir),
+             o->data_dir);
+  } else {
+    snprintf(dir, sizeof dir, "pki");
+  }
+  snprintf(server, sizeof server, "https://%s:%d", o->secure_bind_address,
+           o->secure_port ? o->secure_port : 6443);
+  po.dir = dir;
+  po.server = server;
+  if (make_dirs(dir) < 0 || kapi_pki_init(&po) < 0) {
+    LOG_ERROR("--cert-dir %s: cannot create the cluster certificates", dir);
+    return -EIO;
+  }
+  o->tls_cert_file = pki_path(o, 0, dir, "apiserver.crt");
+  o->tls_key_file = pki_path(o, 1, dir, "apiserver.key");
+  if (!o->client_ca_file)
+    o->client_ca_file = pki_path(o, 2, dir, "ca.crt");
+  if (!o->sa.signing_key_file && !o->sa.n_key_files) {
+    o->sa.signing_key_file = pki_path(o, 3, dir, "sa.key");
+    if (kapi_sa_flag_append(o->sa.key_files, &o->sa.n_key_files,
+                            pki_path(o, 4, dir, "sa.pub")) < 0)
+      return -E2BIG;
+  }
+  if (!o->tls_cert_file || !o->tls_key_file || !o->client_ca_file ||
+      !o->sa.signing_key_file)
+    return -ENOMEM;
+  LOG_INFO("no --tls-cert-file: serving with the cluster certificates in %s "
+           "(kubectl: KUBECONFIG=%s/admin.kubeconfig)", dir, dir);
+  return 0;
+}
+
 static int check_serving_flags(const struct options *o)
 {
   if (!o->tls_cert_file != !o->tls_key_file) {
@@ -536,7 +606,7 @@ int main(int argc, char **argv)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   if (parse_options(argc, argv, &o) < 0)
     return 2;
-  if (check_serving_flags(&o) < 0)
+  if (default_pki(&o) < 0 || check_serving_flags(&o) < 0)
     return 2;
   cfg = o.config_file ? read_config(o.config_file) : kj_object();
   if (!cfg || apply_flags(cfg, &o) < 0)
@@ -626,6 +696,8 @@ out:
   if (store)
     kapi_store_close(store);
   kapi_audit_close(audit);
+  for (size_t i = 0; i < sizeof o.pki_paths / sizeof o.pki_paths[0]; i++)
+    free(o.pki_paths[i]);
   free(o.admission_plugins);
   free(o.disable_admission_plugins);
   kapi_sa_signer_free(sa_signer);
