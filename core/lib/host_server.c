@@ -113,14 +113,9 @@ int kapi_host_store_list(const char *group, const char *resource,
 int64_t kapi_host_store_revision(const char *group, const char *resource)
 {
   kapi_resource *res = bound ? find_resource(group, resource) : NULL;
-  char *prefix;
-  int64_t rv;
 
-  if (!res || !(prefix = kapi_resource_list_prefix(res, NULL)))
-    return 0;
-  rv = kapi_store_prefix_revision(bound->store, prefix);
-  free(prefix);
-  return rv;
+  /* Called on every request by caching plugins (RBAC): no allocation. */
+  return res ? kapi_store_prefix_revision(bound->store, res->prefix) : 0;
 }
 
 struct replace_ctx {

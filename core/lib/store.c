@@ -631,7 +631,7 @@ static void mark_event(kapi_store *s, const kapi_event *e)
 {
   for (size_t i = 0; i < s->n_marks; i++)
     if (has_prefix(e->obj->key, s->marks[i].prefix, s->marks[i].len))
-      s->marks[i].rv = e->rv;
+      __atomic_store_n(&s->marks[i].rv, e->rv, __ATOMIC_RELEASE);
 }
 
 /* Adds the batch to the history, then hands it to every watcher.  Runs
@@ -912,11 +912,30 @@ int64_t kapi_store_revision(kapi_store *s)
   return __atomic_load_n(&s->rev, __ATOMIC_ACQUIRE);
 }
 
+/* Lock-free for prefixes already tracked: an entry is complete before
+ * n_marks counts it (release), and its rv is only stored atomically. */
+static int64_t find_mark(kapi_store *s, const char *prefix, int *found)
+{
+  size_t i, n = __atomic_load_n(&s->n_marks, __ATOMIC_ACQUIRE);
+
+  for (i = 0; i < n; i++)
+    if (!strcmp(s->marks[i].prefix, prefix)) {
+      *found = 1;
+      return __atomic_load_n(&s->marks[i].rv, __ATOMIC_ACQUIRE);
+    }
+  *found = 0;
+  return 0;
+}
+
 int64_t kapi_store_prefix_revision(kapi_store *s, const char *prefix)
 {
   size_t i, len = strlen(prefix);
   int64_t rv;
+  int found;
 
+  rv = find_mark(s, prefix, &found);
+  if (found)
+    return rv;
   pthread_mutex_lock(&s->watch_mu);
   for (i = 0; i < s->n_marks; i++)
     if (!strcmp(s->marks[i].prefix, prefix))
@@ -934,7 +953,7 @@ int64_t kapi_store_prefix_revision(kapi_store *s, const char *prefix)
     s->marks[i].prefix = copy;
     s->marks[i].len = len;
     s->marks[i].rv = s->published_rv;
-    s->n_marks++;
+    __atomic_store_n(&s->n_marks, s->n_marks + 1, __ATOMIC_RELEASE);
   }
   rv = s->marks[i].rv;
   pthread_mutex_unlock(&s->watch_mu);

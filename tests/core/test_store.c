@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "json.h"
@@ -386,6 +387,37 @@ static void test_delete_returns_last_version(void **state)
   assert_int_equal(json_rv(o), 2);
   assert_non_null(strstr(o->json, "\"data\":{\"k\":\"v\"}"));
   store_obj_unref(o);
+}
+
+/* Publishing follows durability on the committer thread: wait for it. */
+static int64_t prefix_rv_reaching(fixture *f, const char *prefix, int64_t want)
+{
+  int64_t rv = 0;
+  for (int i = 0; i < 5000; i++) {
+    if ((rv = kapi_store_prefix_revision(f->s, prefix)) >= want)
+      break;
+    usleep(1000);
+  }
+  return rv;
+}
+
+static void test_prefix_revision(void **state)
+{
+  fixture *f = *state;
+  int64_t a1, b1, a2, a3;
+
+  a1 = create(f, "core/cm/ns/a");
+  /* untracked until asked: starts at the latest published revision */
+  assert_int_equal(prefix_rv_reaching(f, "core/cm/", a1), a1);
+  b1 = create(f, "core/secrets/ns/b");
+  assert_int_equal(prefix_rv_reaching(f, "core/secrets/", b1), b1);
+  /* a write elsewhere does not move it */
+  assert_int_equal(kapi_store_prefix_revision(f->s, "core/cm/"), a1);
+  a2 = update(f, "core/cm/ns/a");
+  assert_int_equal(prefix_rv_reaching(f, "core/cm/", a2), a2);
+  a3 = delete(f, "core/cm/ns/a");
+  assert_int_equal(prefix_rv_reaching(f, "core/cm/", a3), a3);
+  assert_int_equal(kapi_store_prefix_revision(f->s, "core/secrets/"), b1);
 }
 
 static void test_noop(void **state)
@@ -1337,6 +1369,7 @@ int main(void)
                                     teardown),
     cmocka_unit_test_setup_teardown(test_delete_returns_last_version, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(test_prefix_revision, setup, teardown),
     cmocka_unit_test_setup_teardown(test_noop, setup, teardown),
     cmocka_unit_test_setup_teardown(test_callback_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_references_are_stable, setup,
