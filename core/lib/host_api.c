@@ -163,6 +163,23 @@ static const kapi_obj *host_req_user(const kapi_req *r)
   return r ? r->user : NULL;
 }
 
+static int host_obj_parse(const char *json, size_t len, kapi_obj **ret,
+                          kapi_error *e)
+{
+  char err[256];
+
+  if (!ret)
+    return -EINVAL;
+  *ret = NULL;
+  if (!json || kj_parse(json, len, (kj **)ret, err, sizeof err) < 0) {
+    if (e)
+      kapi_error_setf(e, 400, "BadRequest", "invalid JSON: %s",
+                      json ? err : "no text");
+    return -EINVAL;
+  }
+  return 0;
+}
+
 /* ---- reading objects ------------------------------------------------- */
 
 /* A NULL pointer means the value itself, like "". */
@@ -931,6 +948,7 @@ static const kapi_host_api host_api = {
   .req_warning = host_req_warning,
   .req_audit_annotation = host_req_audit_annotation,
   .req_user = host_req_user,
+  .obj_parse = host_obj_parse,
 };
 
 const kapi_host_api *kapi_host_api_get(void)

@@ -659,6 +659,14 @@ struct kapi_host_api {
    * authentication.  req_get also answers "fieldSelector" and
    * "labelSelector" (the raw query values, or NULL). */
   const kapi_obj *(*req_user)(const kapi_req *r);
+  /*
+   * Parses JSON text (e.g. init's config_json) with the host's parser:
+   * *ret is a new value the caller frees with obj_free.  Returns 0, or
+   * -EINVAL with e set to a 400 naming the position of the error (e may
+   * be NULL).  Available in every daemon.
+   */
+  int (*obj_parse)(const char *json, size_t len, kapi_obj **ret,
+                   kapi_error *e);
 };
 
 #define KAPI_API_HAS(api, m)                                            \
