@@ -248,64 +248,6 @@ static int copy_glob(const char *build, const char *pattern, const char *dir)
   return n;
 }
 
-/* fork/exec with stdout and stderr to a log file. */
-static pid_t spawn(char *const argv[], const char *log)
-{
-  pid_t pid = fork();
-
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  return pid;
-}
-
-static void stop(pid_t *pid)
-{
-  if (*pid <= 0)
-    return;
-  kill(*pid, SIGTERM);
-  for (int i = 0; i < 100; i++) {
-    if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-      *pid = 0;
-      return;
-    }
-    usleep(50000);
-  }
-  kill(*pid, SIGKILL);
-  waitpid(*pid, NULL, 0);
-  *pid = 0;
-}
-
-/* The port the apiserver logged ("serving on http://127.0.0.1:PORT"). */
-static int server_port(const char *log, pid_t pid)
-{
-  static const char marker[] = "serving on http://127.0.0.1:";
-  char line[1024];
-  int port = 0;
-
-  for (int i = 0; i < 400 && !port; i++) {
-    FILE *f = fopen(log, "r");
-    while (f && fgets(line, sizeof line, f)) {
-      char *p = strstr(line, marker);
-      if (p)
-        port = atoi(p + strlen(marker));
-    }
-    if (f)
-      fclose(f);
-    if (!port && waitpid(pid, NULL, WNOHANG) == pid)
-      return -1;
-    if (!port)
-      usleep(50000);
-  }
-  return port ? port : -1;
-}
-
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
 {
@@ -633,8 +575,8 @@ static int run_config(const opts *o, config *c, int round, int index,
 
   fprintf(stderr, "round %d, %s:%s%s\n", round + 1, c->label,
           enable[0] ? " " : " (no admission)", enable);
-  pid = spawn(argv, log);
-  port = pid > 0 ? server_port(log, pid) : -1;
+  pid = bench_spawn(argv, log);
+  port = pid > 0 ? bench_server_port(log, pid) : -1;
   if (port < 0) {
     fprintf(stderr, "the apiserver did not start; its log ends:\n");
     print_tail(log, 20);
@@ -658,7 +600,7 @@ static int run_config(const opts *o, config *c, int round, int index,
   rc = 0;
 out:
   bench_pool_free(pool);
-  stop(&pid);
+  bench_stop(&pid);
   return rc;
 }
 

@@ -3,12 +3,15 @@
  * bodies shared by kapi-bench-create and kapi-bench-get.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -566,4 +569,62 @@ int bench_load_opt(bench_load_opts *o, int c, const char *arg,
   default:
     return 0;
   }
+}
+
+/* ---- daemons ------------------------------------------------------------ */
+
+pid_t bench_spawn(char *const argv[], const char *log)
+{
+  pid_t pid = fork();
+
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+void bench_stop(pid_t *pid)
+{
+  if (*pid <= 0)
+    return;
+  kill(*pid, SIGTERM);
+  for (int i = 0; i < 100; i++) {
+    if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+      *pid = 0;
+      return;
+    }
+    usleep(50000);
+  }
+  kill(*pid, SIGKILL);
+  waitpid(*pid, NULL, 0);
+  *pid = 0;
+}
+
+int bench_server_port(const char *log, pid_t pid)
+{
+  static const char marker[] = "serving on http://127.0.0.1:";
+  char line[1024];
+  int port = 0;
+
+  for (int i = 0; i < 400 && !port; i++) {
+    FILE *f = fopen(log, "r");
+    while (f && fgets(line, sizeof line, f)) {
+      char *p = strstr(line, marker);
+      if (p)
+        port = atoi(p + strlen(marker));
+    }
+    if (f)
+      fclose(f);
+    if (!port && waitpid(pid, NULL, WNOHANG) == pid)
+      return -1;
+    if (!port)
+      usleep(50000);
+  }
+  return port ? port : -1;
 }

@@ -17,6 +17,7 @@
 #define KAPI_BENCH_COMMON_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <curl/curl.h>
 
@@ -133,5 +134,13 @@ int bench_parse_long(const char *opt, const char *s, long min, long max,
 int bench_parse_seconds(const char *opt, const char *s, double *ret);
 
 double bench_now(void);
+
+/* Daemons a benchmark starts: fork/exec with stdout and stderr appended
+ * to `log`; SIGTERM then, after 5 s, SIGKILL (*pid set to 0); the port a
+ * kapi-apiserver logged ("serving on http://127.0.0.1:PORT"), waiting up
+ * to 20 s, -1 if it exited first. */
+pid_t bench_spawn(char *const argv[], const char *log);
+void bench_stop(pid_t *pid);
+int bench_server_port(const char *log, pid_t pid);
 
 #endif

@@ -55,6 +55,7 @@ install -m 644 "$BUILD"/plugins/runtime/fake/.libs/*.so "$T/runtime/" ||
 
 "$APISERVER" --data-dir "$T/data" --insecure-port 0 --no-default-plugins \
   --plugin-dir "$T/plugins" --authorization-mode AlwaysAllow \
+  --disable-admission-plugins ServiceAccount \
   --fsync "$FSYNC" 2>"$T/apiserver.log" &
 PIDS+=($!)
 SERVER=

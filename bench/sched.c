@@ -147,63 +147,6 @@ static int plugin_dir(const char *build, const char *const *patterns,
   return copied ? 0 : -1;
 }
 
-/* fork/exec with stdout and stderr to a log file. */
-static pid_t spawn(char *const argv[], const char *log)
-{
-  pid_t pid = fork();
-
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  return pid;
-}
-
-static void stop(pid_t *pid)
-{
-  if (*pid <= 0)
-    return;
-  kill(*pid, SIGTERM);
-  for (int i = 0; i < 100; i++) {
-    if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-      *pid = 0;
-      return;
-    }
-    usleep(50000);
-  }
-  kill(*pid, SIGKILL);
-  waitpid(*pid, NULL, 0);
-  *pid = 0;
-}
-
-/* The port the apiserver logged ("serving on http://127.0.0.1:PORT"). */
-static int server_port(const char *log, pid_t pid)
-{
-  char line[1024];
-  int port = 0;
-
-  for (int i = 0; i < 200 && !port; i++) {
-    FILE *f = fopen(log, "r");
-    while (f && fgets(line, sizeof line, f)) {
-      char *p = strstr(line, "serving on http://127.0.0.1:");
-      if (p)
-        port = atoi(p + strlen("serving on http://127.0.0.1:"));
-    }
-    if (f)
-      fclose(f);
-    if (!port && waitpid(pid, NULL, WNOHANG) == pid)
-      return -1;
-    if (!port)
-      usleep(50000);
-  }
-  return port ? port : -1;
-}
-
 /* ---- creating nodes and pods ------------------------------------------- */
 
 typedef struct create_ctx {
@@ -409,10 +352,13 @@ int main(int argc, char **argv)
     char *argv_api[] = {apiserver, "--data-dir", data, "--insecure-port", "0",
                         "--no-default-plugins", "--plugin-dir", pdir,
                         "--authorization-mode", "AlwaysAllow", "--fsync",
-                        "false", NULL};
-    api_pid = spawn(argv_api, alog);
+                        "false",
+                        /* no controller-manager makes default accounts */
+                        "--disable-admission-plugins", "ServiceAccount",
+                        NULL};
+    api_pid = bench_spawn(argv_api, alog);
   }
-  port = api_pid > 0 ? server_port(alog, api_pid) : -1;
+  port = api_pid > 0 ? bench_server_port(alog, api_pid) : -1;
   if (port < 0) {
     fprintf(stderr, "kapi-bench-sched: the apiserver did not start (%s)\n",
             alog);
@@ -452,7 +398,7 @@ int main(int argc, char **argv)
     char *argv_s[] = {scheduler, "--master", server, "--no-default-plugins",
                       "--plugin-dir", sdir, "--config", cfg, NULL};
     t0 = bench_now();
-    sched_pid = spawn(argv_s, slog);
+    sched_pid = bench_spawn(argv_s, slog);
   }
   if (wait_until(&w, &w.n_bound, o.pods, t0 + (double)o.timeout) < 0) {
     fprintf(stderr, "kapi-bench-sched: %ld of %ld pods bound after %ld s "
@@ -466,9 +412,9 @@ int main(int argc, char **argv)
   printf("scheduler_start_to_all_bound %.2f s\n", w.last - t0);
   rc = 0;
 out:
-  stop(&sched_pid);
+  bench_stop(&sched_pid);
   w.stop = 1;
-  stop(&api_pid); /* ends the watch stream too */
+  bench_stop(&api_pid); /* ends the watch stream too */
   if (w.running)
     pthread_join(w.th, NULL);
   free(w.url);
