@@ -21,9 +21,10 @@
  *   {"keyFiles": [PEM files], "issuers": [...], "audiences": [...]}
  * Without key files the plugin registers nothing.
  *
- * The ABI has no JSON parser for plugins, so the token's header and
- * claims are parsed by the host into scratch members of the `user`
- * object being built, and removed before returning.
+ * The token's header and claims are parsed by the host (obj_set_json)
+ * into scratch members of the `user` object being built, and removed
+ * before returning; the configuration is parsed by the host too
+ * (obj_parse).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -95,14 +96,14 @@ static int strv_has(const strv *s, const char *value)
   return 0;
 }
 
-static int strv_push(strv *s, const char *value, size_t len)
+static int strv_push(strv *s, const char *value)
 {
   char **v = realloc(s->v, (s->n + 1) * sizeof *v);
 
   if (!v)
     return -ENOMEM;
   s->v = v;
-  if (!(s->v[s->n] = strndup(value, len)))
+  if (!(s->v[s->n] = strdup(value)))
     return -ENOMEM;
   s->n++;
   return 0;
@@ -227,162 +228,62 @@ static int parse_rfc3339(const char *s, int64_t *ret)
 
 /* ------------------------------------------------------------------ */
 /* Configuration: {"keyFiles": [...], "issuers": [...],                */
-/* "audiences": [...]}, read by a small scanner.                       */
+/* "audiences": [...]}, parsed by the host (obj_parse).                */
 /* ------------------------------------------------------------------ */
 
-typedef struct scan {
-  const char *p, *end;
-} scan;
-
-static void skip_space(scan *s)
+/* config[ptr]: absent or null adds nothing; else it must be an array
+ * of strings, appended to out.  Other members are ignored. */
+static int read_string_array(const kapi_obj *cfg, const char *ptr, strv *out)
 {
-  while (s->p < s->end && strchr(" \t\r\n", *s->p))
-    s->p++;
-}
+  const kapi_obj *v = api->obj_lookup(cfg, ptr);
+  size_t i;
+  int rc;
 
-/* A JSON string (simple escapes, \u for ASCII) into a new buffer. */
-static char *read_string(scan *s)
-{
-  char *out, *o;
-
-  if (s->p >= s->end || *s->p != '"')
-    return NULL;
-  out = o = malloc((size_t)(s->end - s->p) + 1);
-  if (!out)
-    return NULL;
-  for (s->p++; s->p < s->end && *s->p != '"'; s->p++) {
-    if (*s->p != '\\') {
-      *o++ = *s->p;
-      continue;
-    }
-    if (++s->p >= s->end)
-      break;
-    switch (*s->p) {
-    case 'n': *o++ = '\n'; break;
-    case 't': *o++ = '\t'; break;
-    case 'r': *o++ = '\r'; break;
-    case 'b': *o++ = '\b'; break;
-    case 'f': *o++ = '\f'; break;
-    case 'u': {
-      unsigned v;
-      if (s->end - s->p < 5 || sscanf(s->p + 1, "%4x", &v) != 1 || !v ||
-          v > 0x7f) {
-        free(out);
-        return NULL;
-      }
-      *o++ = (char)v;
-      s->p += 4;
-      break;
-    }
-    default: *o++ = *s->p; break;
-    }
-  }
-  if (s->p >= s->end) {
-    free(out);
-    return NULL;
-  }
-  s->p++;
-  *o = '\0';
-  return out;
-}
-
-/* Skips one JSON value: strings whole, containers by depth. */
-static int skip_value(scan *s)
-{
-  int depth = 0;
-
-  if (s->p < s->end && !strchr("\"{[", *s->p)) {
-    while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-      s->p++;
+  if (!v || api->obj_type(v) == KAPI_OBJ_NULL)
     return 0;
-  }
-  do {
-    if (s->p >= s->end)
+  if (api->obj_type(v) != KAPI_OBJ_ARRAY)
+    return -EINVAL;
+  for (i = 0; i < api->obj_len(v); i++) {
+    const kapi_obj *item = api->obj_index(v, i);
+
+    if (api->obj_type(item) != KAPI_OBJ_STRING)
       return -EINVAL;
-    if (*s->p == '"') {
-      char *str = read_string(s);
-      if (!str)
-        return -EINVAL;
-      free(str);
-      continue;
-    }
-    if (*s->p == '{' || *s->p == '[')
-      depth++;
-    else if (*s->p == '}' || *s->p == ']')
-      depth--;
-    s->p++;
-  } while (depth > 0);
+    if ((rc = strv_push(out, api->obj_get(item, ""))) < 0)
+      return rc;
+  }
   return 0;
 }
 
-/* ["a", "b"] (or null) appended to out. */
-static int read_string_array(scan *s, strv *out)
-{
-  if (s->end - s->p >= 4 && !strncmp(s->p, "null", 4)) {
-    s->p += 4;
-    return 0;
-  }
-  if (s->p >= s->end || *s->p++ != '[')
-    return -EINVAL;
-  for (;;) {
-    char *v;
-    int rc;
-
-    skip_space(s);
-    if (s->p < s->end && *s->p == ']') {
-      s->p++;
-      return 0;
-    }
-    if (!(v = read_string(s)))
-      return -EINVAL;
-    rc = strv_push(out, v, strlen(v));
-    free(v);
-    if (rc < 0)
-      return rc;
-    skip_space(s);
-    if (s->p < s->end && *s->p == ',')
-      s->p++;
-  }
-}
-
+/* No text (or JSON null) is no configuration; anything but an object
+ * is invalid.  The caller reports errors, so the parser's own message
+ * (e NULL) is not wanted. */
 static int parse_config(const char *json, size_t len, strv *key_files,
                         strv *issuers, strv *audiences)
 {
-  scan s = {json, json + len};
+  kapi_obj *cfg = NULL;
+  int rc;
 
   if (!json || !len)
     return 0;
-  skip_space(&s);
-  if (s.p >= s.end || *s.p++ != '{')
+  if (api->obj_parse(json, len, &cfg, NULL) < 0)
     return -EINVAL;
-  for (;;) {
-    strv *target = NULL;
-    char *key;
-    int rc;
-
-    skip_space(&s);
-    if (s.p < s.end && *s.p == '}')
-      return 0;
-    if (!(key = read_string(&s)))
-      return -EINVAL;
-    if (!strcmp(key, "keyFiles"))
-      target = key_files;
-    else if (!strcmp(key, "issuers"))
-      target = issuers;
-    else if (!strcmp(key, "audiences"))
-      target = audiences;
-    free(key);
-    skip_space(&s);
-    if (s.p >= s.end || *s.p++ != ':')
-      return -EINVAL;
-    skip_space(&s);
-    rc = target ? read_string_array(&s, target) : skip_value(&s);
-    if (rc < 0)
-      return rc;
-    skip_space(&s);
-    if (s.p < s.end && *s.p == ',')
-      s.p++;
+  switch (api->obj_type(cfg)) {
+  case KAPI_OBJ_NULL:
+    rc = 0;
+    break;
+  case KAPI_OBJ_OBJECT:
+    rc = read_string_array(cfg, "/keyFiles", key_files);
+    if (rc == 0)
+      rc = read_string_array(cfg, "/issuers", issuers);
+    if (rc == 0)
+      rc = read_string_array(cfg, "/audiences", audiences);
+    break;
+  default:
+    rc = -EINVAL;
+    break;
   }
+  api->obj_free(cfg);
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */
