@@ -124,6 +124,66 @@ static int stage_authentication(kapi_server *srv, kapi_req *r,
   return -EACCES;
 }
 
+/* The synthetic request of a TokenReview: one header, the token. */
+struct token_conn {
+  char *authorization;
+};
+
+static const char *token_header(void *conn, const char *name)
+{
+  struct token_conn *c = conn;
+  return !strcasecmp(name, "Authorization") ? c->authorization : NULL;
+}
+
+static const char *no_query(void *conn, const char *name)
+{
+  (void)conn;
+  (void)name;
+  return NULL;
+}
+
+int kapi_authenticate_token(kapi_server *srv, const char *token, kj **ret)
+{
+  size_t n = kapi_plugins_count(srv->plugins, KAPI_KIND_AUTHN), i;
+  struct token_conn conn;
+  kapi_req q;
+  kapi_error e;
+  int rc = 0;
+
+  *ret = NULL;
+  if (asprintf(&conn.authorization, "Bearer %s", token) < 0)
+    return -ENOMEM;
+  memset(&q, 0, sizeof q);
+  q.method = "POST";
+  q.path = (char *)"/";
+  q.conn = &conn;
+  q.header = token_header;
+  q.query = no_query;
+  q.srv = srv;
+  kapi_error_init(&e);
+  for (i = 0; i < n && !*ret; i++) {
+    const kapi_component *c = kapi_plugins_at(srv->plugins, KAPI_KIND_AUTHN, i);
+    const kapi_authn_ops *ops = c->ops;
+    kj *user;
+    /* a token review is about the token: anonymous never answers it */
+    if (!strcmp(c->name, "Anonymous"))
+      continue;
+    if (!(user = kj_object())) {
+      rc = -ENOMEM;
+      break;
+    }
+    if (ops->authenticate(c->st, &q, user, &e) == 1) {
+      add_authenticated_group(user);
+      *ret = user;
+    } else {
+      kj_free(user);
+    }
+    kapi_error_clear(&e);
+  }
+  free(conn.authorization);
+  return rc;
+}
+
 /* ---- authorization ------------------------------------------------------- */
 
 /* Upstream's forbidden message (endpoints/handlers/responsewriters). */

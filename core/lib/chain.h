@@ -31,4 +31,9 @@ const kapi_stage *const *kapi_chain_stages(void);
  * message, newly allocated (free it), or NULL. */
 int kapi_authorize(kapi_server *srv, kapi_req *r, char **reason);
 
+/* Runs the authenticators (anonymous aside) on a bearer token alone, as
+ * a TokenReview does: *ret is the user (caller frees) or NULL when no
+ * authenticator accepts it.  0 or -ENOMEM. */
+int kapi_authenticate_token(kapi_server *srv, const char *token, kj **ret);
+
 #endif

@@ -107,6 +107,43 @@ static void self_subject_review(kapi_req *r, kapi_response *resp)
   respond(resp, o);
 }
 
+/* TokenReview: is spec.token valid, and whose is it? */
+static void token_review(kapi_server *srv, kapi_req *r, kapi_response *resp)
+{
+  kj *in = decode_body(r, "TokenReview", resp), *o, *status, *user = NULL;
+  const kj *spec;
+  const char *token;
+
+  if (!in)
+    return;
+  spec = kj_get(in, "spec");
+  token = kj_get_str(spec, "token");
+  if (!token || !*token) {
+    kj_free(in);
+    kapi_response_fail(resp, 422, "Invalid",
+                       "TokenReview.authentication.k8s.io \"\" is invalid: "
+                       "spec.token: Required value: token must be specified");
+    return;
+  }
+  o = review_skeleton("TokenReview", authn_gv);
+  status = o ? kj_child_object(o, "status") : NULL;
+  if (!status || kapi_authenticate_token(srv, token, &user) < 0) {
+    kj_free(o);
+    o = NULL;
+  } else {
+    kj_set(status, "authenticated", kj_bool(user != NULL));
+    if (user)
+      kj_set(status, "user", user_info(user));
+    if (kj_get(spec, "audiences"))
+      kj_set(status, "audiences", kj_clone(kj_get(spec, "audiences")));
+    /* the token itself is not echoed back */
+    kj_set(o, "spec", kj_object());
+  }
+  kj_free(user);
+  kj_free(in);
+  respond(resp, o);
+}
+
 static char *str_or_empty(const kj *obj, const char *key)
 {
   const char *s = obj ? kj_get_str(obj, key) : NULL;
@@ -179,6 +216,31 @@ static kj *spec_user(const kj *spec)
   return u;
 }
 
+/* LocalSubjectAccessReview: only resource attributes, in the URL's
+ * namespace (upstream's validation). */
+static int local_review_invalid(kapi_req *r, const kj *spec,
+                                kapi_response *resp)
+{
+  const char *ns = kj_get_str(kj_get(spec, "resourceAttributes"),
+                              "namespace");
+  char msg[512];
+
+  if (kj_get(spec, "nonResourceAttributes")) {
+    kapi_response_fail(resp, 422, "Invalid",
+                       "spec.nonResourceAttributes: Invalid value: \"\": "
+                       "disallowed on this kind of request");
+    return 1;
+  }
+  if (!ns || strcmp(ns, r->namespace_)) {
+    snprintf(msg, sizeof msg,
+             "spec.resourceAttributes.namespace must match namespace: %s",
+             r->namespace_);
+    kapi_response_fail(resp, 400, "BadRequest", msg);
+    return 1;
+  }
+  return 0;
+}
+
 static void access_review(kapi_server *srv, kapi_req *r, const char *kind,
                           int self, kapi_response *resp)
 {
@@ -187,6 +249,10 @@ static void access_review(kapi_server *srv, kapi_req *r, const char *kind,
   if (!in)
     return;
   spec = kj_get(in, "spec");
+  if (*r->namespace_ && spec && local_review_invalid(r, spec, resp)) {
+    kj_free(in);
+    return;
+  }
   if (!spec || spec->type != KJ_OBJECT ||
       (!kj_get(spec, "resourceAttributes") &&
        !kj_get(spec, "nonResourceAttributes"))) {
@@ -337,21 +403,27 @@ int kapi_review_handle(kapi_server *srv, kapi_req *r, kapi_response *resp)
 
   if ((!authn && !authz) || strcmp(r->api_version, "v1"))
     return 0;
-  if (authn && strcmp(res, "selfsubjectreviews"))
+  int local = authz && !strcmp(res, "localsubjectaccessreviews");
+
+  if (authn && strcmp(res, "selfsubjectreviews") && strcmp(res, "tokenreviews"))
     return 0;
-  if (authz && strcmp(res, "selfsubjectaccessreviews") &&
+  if (authz && !local && strcmp(res, "selfsubjectaccessreviews") &&
       strcmp(res, "subjectaccessreviews") &&
       strcmp(res, "selfsubjectrulesreviews"))
     return 0;
   if (strcmp(r->verb, "create") || *r->name || *r->subresource ||
-      *r->namespace_) {
+      !*r->namespace_ != !local) {
     kapi_response_fail(resp, 405, "MethodNotAllowed",
                        "the server does not allow this method on the "
                        "requested resource");
     return 1;
   }
-  if (authn)
+  if (authn && !strcmp(res, "tokenreviews"))
+    token_review(srv, r, resp);
+  else if (authn)
     self_subject_review(r, resp);
+  else if (local)
+    access_review(srv, r, "LocalSubjectAccessReview", 0, resp);
   else if (!strcmp(res, "selfsubjectaccessreviews"))
     access_review(srv, r, "SelfSubjectAccessReview", 1, resp);
   else if (!strcmp(res, "subjectaccessreviews"))

@@ -74,6 +74,29 @@ CODE=$(cat "$T/code")
 jcheck "groups without a user are a 400" \
   'code == 400 and "without impersonating a user" in b["message"]'
 
+# ---- TokenReview and LocalSubjectAccessReview --------------------------------
+post() { # post PATH BODY: as admin, over TLS; body to $T/body, status to CODE
+  CODE=$(curl -sS --cacert "$T/pki/ca.crt" -o "$T/body" -w '%{http_code}' \
+    -H "Authorization: Bearer admin-token" -H 'Content-Type: application/json' \
+    -X POST --data-binary "$2" "$SERVER$1")
+}
+post /apis/authentication.k8s.io/v1/tokenreviews \
+  '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"bob-token"}}'
+jcheck "TokenReview: a valid token names its user" \
+  'code == 201 and b["status"]["authenticated"] and b["status"]["user"]["username"] == "bob" and b["status"]["user"]["groups"] == ["devs", "system:authenticated"]'
+post /apis/authentication.k8s.io/v1/tokenreviews \
+  '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"nope"}}'
+jcheck "TokenReview: an unknown token is not authenticated" \
+  'code == 201 and b["status"]["authenticated"] is False and "user" not in b["status"]'
+post /apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews \
+  '{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"bob","resourceAttributes":{"namespace":"default","verb":"get","resource":"pods"}}}'
+jcheck "LocalSubjectAccessReview in its namespace" \
+  'code == 201 and b["status"]["allowed"] is True'
+post /apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews \
+  '{"apiVersion":"authorization.k8s.io/v1","kind":"LocalSubjectAccessReview","spec":{"user":"bob","resourceAttributes":{"namespace":"other","verb":"get","resource":"pods"}}}'
+jcheck "LocalSubjectAccessReview for another namespace is a 400" \
+  'code == 400 and "must match namespace: default" in b["message"]'
+
 # ---- audit log ------------------------------------------------------------
 check "create a pod (audited)" k run p1 --image=busybox --restart=Never
 k get pod p1 >/dev/null
