@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kapi/plugin.h"
@@ -105,122 +104,40 @@ static int dts_admit(void *st, kapi_req *r, kapi_obj *pod, kapi_error *e)
 }
 
 /* ------------------------------------------------------------------ */
-/* Configuration: the ABI hands plugins their configuration as JSON    */
-/* text and offers no parser, so a small scanner reads the two keys.   */
+/* Configuration: the host parses the JSON text (obj_parse, ABI 1.2);  */
+/* the plugin only reads the two keys from the value.                  */
 /* ------------------------------------------------------------------ */
 
-typedef struct scan {
-  const char *p, *end;
-} scan;
-
-static void skip_space(scan *s)
+/* Reads the integer member `key` of `cfg` into *out, which keeps its
+ * default when the key is absent; -EINVAL when it is not an integer. */
+static int read_seconds(const kapi_obj *cfg, const char *key, int64_t *out)
 {
-  while (s->p < s->end && strchr(" \t\r\n", *s->p))
-    s->p++;
+  const kapi_obj *v = api->obj_lookup(cfg, key);
+
+  return !v || api->obj_int(v, out) == 0 ? 0 : -EINVAL;
 }
 
-/* Reads a JSON string's raw text (escapes are not decoded: the keys we
- * look for have none) into buf. */
-static int read_key(scan *s, char *buf, size_t len)
-{
-  const char *start;
-  size_t n;
-
-  if (s->p >= s->end || *s->p != '"')
-    return -EINVAL;
-  start = ++s->p;
-  while (s->p < s->end && *s->p != '"')
-    s->p += *s->p == '\\' ? 2 : 1;
-  if (s->p >= s->end)
-    return -EINVAL;
-  n = (size_t)(s->p - start);
-  snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), start);
-  s->p++;
-  return 0;
-}
-
-/* Skips one JSON value (strings whole, containers by depth). */
-static int skip_value(scan *s)
-{
-  int depth = 0;
-
-  if (s->p < s->end && !strchr("\"{[", *s->p)) {
-    while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-      s->p++;
-    return 0;
-  }
-  do {
-    if (s->p >= s->end)
-      return -EINVAL;
-    if (*s->p == '"') {
-      char ignored[2];
-      if (read_key(s, ignored, sizeof ignored) < 0)
-        return -EINVAL;
-      continue;
-    }
-    if (*s->p == '{' || *s->p == '[')
-      depth++;
-    else if (*s->p == '}' || *s->p == ']')
-      depth--;
-    s->p++;
-  } while (depth > 0);
-  return 0;
-}
-
-/* Reads a JSON integer. */
-static int read_int(scan *s, int64_t *out)
-{
-  char buf[32], *end;
-  size_t n = 0;
-  long long v;
-
-  while (s->p + n < s->end && n < sizeof buf - 1 &&
-         strchr("-0123456789", s->p[n]))
-    n++;
-  if (!n || (s->p + n < s->end && !strchr(",} \t\r\n", s->p[n])))
-    return -EINVAL;
-  memcpy(buf, s->p, n);
-  buf[n] = '\0';
-  errno = 0;
-  v = strtoll(buf, &end, 10);
-  if (errno || *end)
-    return -EINVAL;
-  *out = v;
-  s->p += n;
-  return 0;
-}
-
-/* Parses the configuration object into *c (keys it does not know are
- * skipped); -EINVAL when it is not an object of integers. */
+/* Parses the configuration into *c (keys it does not know are ignored,
+ * a JSON null is no configuration); -EINVAL when it is not an object or
+ * one of the two durations is not an integer. */
 static int parse_config(const char *json, size_t len, dts_config *c)
 {
-  scan s = {json, json + len};
-  char key[64];
+  kapi_obj *cfg = NULL;
+  int rc = 0;
 
-  skip_space(&s);
-  if (s.p >= s.end || *s.p++ != '{')
+  if (api->obj_parse(json, len, &cfg, NULL) < 0)
     return -EINVAL;
-  for (;;) {
-    int64_t *target = NULL;
-    skip_space(&s);
-    if (s.p < s.end && *s.p == '}')
-      return 0;
-    if (read_key(&s, key, sizeof key) < 0)
-      return -EINVAL;
-    skip_space(&s);
-    if (s.p >= s.end || *s.p++ != ':')
-      return -EINVAL;
-    skip_space(&s);
-    if (!strcmp(key, "defaultNotReadyTolerationSeconds"))
-      target = &c->not_ready_seconds;
-    else if (!strcmp(key, "defaultUnreachableTolerationSeconds"))
-      target = &c->unreachable_seconds;
-    if (target ? read_int(&s, target) < 0 : skip_value(&s) < 0)
-      return -EINVAL;
-    skip_space(&s);
-    if (s.p < s.end && *s.p == ',')
-      s.p++;
+  if (api->obj_type(cfg) == KAPI_OBJ_OBJECT) {
+    if (read_seconds(cfg, "/defaultNotReadyTolerationSeconds",
+                     &c->not_ready_seconds) < 0 ||
+        read_seconds(cfg, "/defaultUnreachableTolerationSeconds",
+                     &c->unreachable_seconds) < 0)
+      rc = -EINVAL;
+  } else if (api->obj_type(cfg) != KAPI_OBJ_NULL) {
+    rc = -EINVAL;
   }
+  api->obj_free(cfg);
+  return rc;
 }
 
 static const kapi_admission_ops dts_ops = {
@@ -235,6 +152,14 @@ static int dts_init(kapi_plugin *self, const kapi_host_api *host,
   dts_config c = {DEFAULT_SECONDS, DEFAULT_SECONDS};
 
   api = host;
+  /* Plugins load only into hosts of their ABI minor or newer, but the
+   * ABI asks to test members newer than 1.0 all the same. */
+  if (json && len && !KAPI_API_HAS(api, obj_parse)) {
+    api->error_set(e, 500, "InternalError",
+                   "DefaultTolerationSeconds needs a host API of ABI 1.2 "
+                   "(obj_parse) to read its configuration");
+    return -ENOTSUP;
+  }
   if (json && len && parse_config(json, len, &c) < 0) {
     api->error_set(e, 500, "InternalError",
                    "invalid configuration: expected "

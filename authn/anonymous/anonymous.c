@@ -37,114 +37,36 @@ static int anonymous_authenticate(void *st, const kapi_req *r,
 }
 
 /* ------------------------------------------------------------------ */
-/* Configuration: the ABI hands plugins their configuration as JSON    */
-/* text and offers no parser, so a small scanner reads the one key.    */
+/* Configuration: the host parses the JSON text (obj_parse, ABI 1.2);  */
+/* the plugin only reads the one key from the value.                   */
 /* ------------------------------------------------------------------ */
-
-typedef struct scan {
-  const char *p, *end;
-} scan;
-
-static void skip_space(scan *s)
-{
-  while (s->p < s->end && strchr(" \t\r\n", *s->p))
-    s->p++;
-}
-
-/* Skips a JSON string; *is_want tells whether its text is `want`. */
-static int skip_string(scan *s, const char *want, int *is_want)
-{
-  const char *start = ++s->p;
-
-  while (s->p < s->end && *s->p != '"')
-    s->p += *s->p == '\\' ? 2 : 1;
-  if (s->p >= s->end)
-    return -EINVAL;
-  if (is_want)
-    *is_want = want && (size_t)(s->p - start) == strlen(want) &&
-               !strncmp(start, want, strlen(want));
-  s->p++;
-  return 0;
-}
-
-/* Skips one JSON value: a string, an object or array (by bracket depth,
- * with strings skipped whole), or a bare number or literal. */
-static int skip_value(scan *s)
-{
-  int depth = 0;
-
-  if (s->p < s->end && !strchr("\"{[", *s->p)) {
-    while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-      s->p++;
-    return 0;
-  }
-  do {
-    if (s->p >= s->end)
-      return -EINVAL;
-    if (*s->p == '"') {
-      if (skip_string(s, NULL, NULL) < 0)
-        return -EINVAL;
-      continue;
-    }
-    if (*s->p == '{' || *s->p == '[')
-      depth++;
-    else if (*s->p == '}' || *s->p == ']')
-      depth--;
-    s->p++;
-  } while (depth > 0);
-  return 0;
-}
-
-/* Reads the literal true or false. */
-static int read_bool(scan *s)
-{
-  if ((size_t)(s->end - s->p) >= 4 && !strncmp(s->p, "true", 4)) {
-    s->p += 4;
-    return 1;
-  }
-  if ((size_t)(s->end - s->p) >= 5 && !strncmp(s->p, "false", 5)) {
-    s->p += 5;
-    return 0;
-  }
-  return -EINVAL;
-}
 
 /*
  * Reads "enabled" from the configuration object: 1 (the default), 0, or
  * -EINVAL when the text is not an object or "enabled" is not a boolean.
+ * No text, or a JSON null, is no configuration.
  */
 static int config_enabled(const char *json, size_t len)
 {
-  scan s = {json, json + len};
-  int is_enabled, enabled = 1;
+  kapi_obj *cfg = NULL;
+  const kapi_obj *v;
+  int enabled = -EINVAL;
 
   if (!json || !len)
     return 1;
-  skip_space(&s);
-  if (s.p >= s.end || *s.p++ != '{')
+  if (api->obj_parse(json, len, &cfg, NULL) < 0)
     return -EINVAL;
-  for (;;) {
-    skip_space(&s);
-    if (s.p < s.end && *s.p == '}')
-      return enabled;
-    if (s.p >= s.end || *s.p != '"' ||
-        skip_string(&s, "enabled", &is_enabled) < 0)
-      return -EINVAL;
-    skip_space(&s);
-    if (s.p >= s.end || *s.p++ != ':')
-      return -EINVAL;
-    skip_space(&s);
-    if (is_enabled) {
-      enabled = read_bool(&s);
-      if (enabled < 0)
-        return enabled;
-    } else if (skip_value(&s) < 0) {
-      return -EINVAL;
-    }
-    skip_space(&s);
-    if (s.p < s.end && *s.p == ',')
-      s.p++;
+  if (api->obj_type(cfg) == KAPI_OBJ_NULL) {
+    enabled = 1;
+  } else if (api->obj_type(cfg) == KAPI_OBJ_OBJECT) {
+    v = api->obj_lookup(cfg, "/enabled");
+    if (!v)
+      enabled = 1;
+    else if (api->obj_type(v) == KAPI_OBJ_BOOL)
+      enabled = !strcmp(api->obj_get(v, ""), "true");
   }
+  api->obj_free(cfg);
+  return enabled;
 }
 
 static const kapi_authn_ops anonymous_ops = {
@@ -160,6 +82,14 @@ static int anonymous_init(kapi_plugin *self, const kapi_host_api *host,
   int enabled;
 
   api = host;
+  /* Plugins load only into hosts of their ABI minor or newer, but the
+   * ABI asks to test members newer than 1.0 all the same. */
+  if (config && config_len && !KAPI_API_HAS(api, obj_parse)) {
+    api->error_set(e, 500, "InternalError",
+                   "Anonymous needs a host API of ABI 1.2 (obj_parse) to "
+                   "read its configuration");
+    return -ENOTSUP;
+  }
   enabled = config_enabled(config, config_len);
   if (enabled < 0) {
     api->error_set(e, 500, "InternalError",

@@ -394,137 +394,39 @@ static int token_file_authenticate(void *st, const kapi_req *r,
 }
 
 /* ------------------------------------------------------------------ */
-/* Configuration: JSON text, no parser in the ABI; a small scanner     */
-/* reads the one key.                                                  */
+/* Configuration: the host parses the JSON text (obj_parse, ABI 1.2);  */
+/* the plugin only reads the one key from the value.                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct scan {
-  const char *p, *end;
-} scan;
-
-static void skip_space(scan *s)
-{
-  while (s->p < s->end && strchr(" \t\r\n", *s->p))
-    s->p++;
-}
-
-/* Reads a JSON string into a new buffer (simple escapes; \u only for
- * ASCII); NULL on malformed text. */
-static char *read_string(scan *s)
-{
-  char *out = malloc((size_t)(s->end - s->p) + 1), *o = out;
-
-  if (!out)
-    return NULL;
-  s->p++;
-  while (s->p < s->end && *s->p != '"') {
-    if (*s->p != '\\') {
-      *o++ = *s->p++;
-      continue;
-    }
-    if (++s->p >= s->end)
-      break;
-    switch (*s->p) {
-    case 'n': *o++ = '\n'; break;
-    case 't': *o++ = '\t'; break;
-    case 'r': *o++ = '\r'; break;
-    case 'b': *o++ = '\b'; break;
-    case 'f': *o++ = '\f'; break;
-    case 'u': {
-      unsigned v;
-      if (s->end - s->p < 5 || sscanf(s->p + 1, "%4x", &v) != 1 || v > 0x7f ||
-          !v) {
-        free(out);
-        return NULL;
-      }
-      *o++ = (char)v;
-      s->p += 4;
-      break;
-    }
-    default: *o++ = *s->p; break;
-    }
-    s->p++;
-  }
-  if (s->p >= s->end) {
-    free(out);
-    return NULL;
-  }
-  s->p++;
-  *o = '\0';
-  return out;
-}
-
-/* Skips one JSON value (strings whole, containers by depth). */
-static int skip_value(scan *s)
-{
-  int depth = 0;
-
-  if (s->p < s->end && !strchr("\"{[", *s->p)) {
-    while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-      s->p++;
-    return 0;
-  }
-  do {
-    if (s->p >= s->end)
-      return -EINVAL;
-    if (*s->p == '"') {
-      char *str = read_string(s);
-      if (!str)
-        return -EINVAL;
-      free(str);
-      continue;
-    }
-    if (*s->p == '{' || *s->p == '[')
-      depth++;
-    else if (*s->p == '}' || *s->p == ']')
-      depth--;
-    s->p++;
-  } while (depth > 0);
-  return 0;
-}
-
 /* Reads "path" from the configuration object into *path (NULL when
- * absent; caller frees).  Returns 0 or -EINVAL. */
+ * absent, or when there is no configuration: no text or a JSON null;
+ * caller frees).  Returns 0, -EINVAL when the text is not an object or
+ * "path" is not a string, or -ENOMEM. */
 static int config_path(const char *json, size_t len, char **path)
 {
-  scan s = {json, json + len};
+  kapi_obj *cfg = NULL;
+  const char *s = NULL;
+  int rc = 0;
 
   *path = NULL;
   if (!json || !len)
     return 0;
-  skip_space(&s);
-  if (s.p >= s.end || *s.p++ != '{')
+  if (api->obj_parse(json, len, &cfg, NULL) < 0)
     return -EINVAL;
-  for (;;) {
-    char *key;
-    int is_path;
-
-    skip_space(&s);
-    if (s.p < s.end && *s.p == '}')
-      return 0;
-    if (s.p >= s.end || *s.p != '"' || !(key = read_string(&s)))
-      goto bad;
-    is_path = !strcmp(key, "path");
-    free(key);
-    skip_space(&s);
-    if (s.p >= s.end || *s.p++ != ':')
-      goto bad;
-    skip_space(&s);
-    if (is_path) {
-      free(*path);
-      if (s.p >= s.end || *s.p != '"' || !(*path = read_string(&s)))
-        goto bad;
-    } else if (skip_value(&s) < 0) {
-      goto bad;
-    }
-    skip_space(&s);
-    if (s.p < s.end && *s.p == ',')
-      s.p++;
+  if (api->obj_type(cfg) == KAPI_OBJ_OBJECT) {
+    const kapi_obj *v = api->obj_lookup(cfg, "/path");
+    if (v && api->obj_type(v) != KAPI_OBJ_STRING)
+      rc = -EINVAL;
+    else if (v)
+      s = api->obj_get(v, "");
+  } else if (api->obj_type(cfg) != KAPI_OBJ_NULL) {
+    rc = -EINVAL;
   }
-bad:
-  free(*path);
-  *path = NULL;
-  return -EINVAL;
+  /* Copied: the value is freed with the parsed configuration. */
+  if (s && !(*path = dup_n(s, strlen(s))))
+    rc = -ENOMEM;
+  api->obj_free(cfg);
+  return rc;
 }
 
 static const kapi_authn_ops token_file_ops = {
@@ -543,7 +445,21 @@ static int token_file_init(kapi_plugin *self, const kapi_host_api *host,
 
   api = host;
   plugin = self;
-  if (config_path(config, config_len, &path) < 0) {
+  /* Plugins load only into hosts of their ABI minor or newer, but the
+   * ABI asks to test members newer than 1.0 all the same. */
+  if (config && config_len && !KAPI_API_HAS(api, obj_parse)) {
+    api->error_set(e, 500, "InternalError",
+                   "token-file needs a host API of ABI 1.2 (obj_parse) to "
+                   "read its configuration");
+    return -ENOTSUP;
+  }
+  rc = config_path(config, config_len, &path);
+  if (rc == -ENOMEM) {
+    api->error_set(e, 500, "InternalError", "token-file: %s",
+                   strerror(ENOMEM));
+    return rc;
+  }
+  if (rc < 0) {
     api->error_set(e, 500, "InternalError",
                    "invalid configuration: expected {\"path\": \"FILE\"}");
     return -EINVAL;

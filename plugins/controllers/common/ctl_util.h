@@ -6,7 +6,7 @@
  * <kapi/plugin.h> and libc only, so what they share cannot live in a
  * library: it lives here, as static functions every plugin compiles into
  * itself.  Include it by relative path ("../common/ctl_util.h") after
- * defining _GNU_SOURCE (vasprintf, strndup), so that the one-line build
+ * defining _GNU_SOURCE (vasprintf), so that the one-line build
  * `cc -std=c11 -shared -fPIC -fvisibility=hidden -I include -o X.so X.c`
  * still works.  `static inline` keeps the helpers a plugin does not use
  * from warning.
@@ -18,6 +18,7 @@
 #define KAPI_PLUGINS_CTL_UTIL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,33 +242,30 @@ static inline int gv_path(char *out, size_t len, const char *group,
 /* ---- plugin lifecycle ------------------------------------------------------ */
 
 /* An integer setting `name` of the plugin configuration (a JSON text of
- * `len` bytes, may be NULL), or `dflt` when absent or not positive.  A
- * plain search, not a parse: the settings are flat. */
+ * `len` bytes, may be NULL), or `dflt` when absent, not a positive int
+ * or not in a JSON object.  The host parses the text (obj_parse, ABI
+ * 1.2; ctl_plugin_init checks for it); the settings are top-level
+ * members. */
 static inline int config_int(const char *json, size_t len, const char *name,
                              int dflt)
 {
-  char pat[64], *copy, *p;
-  long v = dflt;
-  if (!json || !len || !(copy = strndup(json, len)))
+  kapi_obj *cfg = NULL;
+  int64_t v;
+  int ret = dflt;
+
+  if (!json || !len || api->obj_parse(json, len, &cfg, NULL) < 0)
     return dflt;
-  snprintf(pat, sizeof pat, "\"%s\"", name);
-  if ((p = strstr(copy, pat))) {
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-      p++;
-    v = strtol(p, NULL, 10);
-    if (v <= 0)
-      v = dflt;
-  }
-  free(copy);
-  return (int)v;
+  if (api->obj_int(member(cfg, name), &v) == 0 && v > 0 && v <= INT_MAX)
+    ret = (int)v;
+  api->obj_free(cfg);
+  return ret;
 }
 
 /* What a controller plugin registers; every pointer must outlive the
  * plugin (static data). */
 typedef struct ctl_plugin_spec {
   const char *name;    /* controller name for --controllers */
-  const char *who;     /* subject of "WHO needs a host API of ABI 1.1" */
+  const char *who;     /* subject of "WHO needs a host API of ABI 1.x" */
   int needs_cache_key; /* the plugin uses api->obj_cache_key */
   const kapi_controller_ops *ops;
   void *state;         /* handed to the ops */
@@ -276,9 +274,10 @@ typedef struct ctl_plugin_spec {
 } ctl_plugin_spec;
 
 /* The init of every controller plugin: keeps `host` and `p` in `api` and
- * `self`, refuses a host without the 1.1 members the plugin uses, reads
- * its worker count from `config` (`config_len` bytes, borrowed) and
- * registers the controller.  Errors go to `e`. */
+ * `self`, refuses a host without the 1.1 members the plugin uses (or,
+ * given a configuration, without obj_parse), reads its worker count from
+ * `config` (`config_len` bytes, borrowed) and registers the controller.
+ * Errors go to `e`. */
 static inline int ctl_plugin_init(kapi_plugin *p, const kapi_host_api *host,
                                   const char *config, size_t config_len,
                                   kapi_error *e, const ctl_plugin_spec *spec)
@@ -289,6 +288,14 @@ static inline int ctl_plugin_init(kapi_plugin *p, const kapi_host_api *host,
       (spec->needs_cache_key && !KAPI_API_HAS(api, obj_cache_key))) {
     api->error_set(e, 500, "InternalError",
                    "%s needs a host API of ABI 1.1", spec->who);
+    return -ENOTSUP;
+  }
+  /* Plugins load only into hosts of their ABI minor or newer, but the
+   * ABI asks to test members newer than 1.0 all the same. */
+  if (config && config_len && !KAPI_API_HAS(api, obj_parse)) {
+    api->error_set(e, 500, "InternalError",
+                   "%s needs a host API of ABI 1.2 (obj_parse) to read its "
+                   "configuration", spec->who);
     return -ENOTSUP;
   }
   *spec->workers = config_int(config, config_len, "concurrentSyncs",

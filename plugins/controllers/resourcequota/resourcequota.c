@@ -96,29 +96,27 @@ static int64_t parse_duration_ms(const char *s)
   return any ? (int64_t)total : -1;
 }
 
-/* The setting `name`: a duration string or a number of seconds, in
- * milliseconds; `dflt` when absent or not positive.  A plain search, as
- * config_int: the settings are flat. */
-static int config_duration_ms(const char *json, size_t len, const char *name,
-                              int dflt)
+/* The setting `name`: a duration string ("5m0s") or a number of
+ * seconds, in milliseconds; `dflt` when absent or not positive.  Read
+ * before ctl_plugin_init, hence the host passed in. */
+static int config_duration_ms(const kapi_host_api *host, const char *json,
+                              size_t len, const char *name, int dflt)
 {
-  char pat[80], *copy, *p;
-  int64_t v = -1;
+  kapi_obj *cfg = NULL;
+  const kapi_obj *v;
+  char ptr[96];
+  int64_t ms = -1;
 
-  if (!json || !len || !(copy = strndup(json, len)))
+  if (!json || !len || host->obj_parse(json, len, &cfg, NULL) < 0)
     return dflt;
-  snprintf(pat, sizeof pat, "\"%s\"", name);
-  if ((p = strstr(copy, pat))) {
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':' || *p == '\t' || *p == '\n')
-      p++;
-    if (*p == '"')
-      v = parse_duration_ms(p + 1);
-    else
-      v = (int64_t)(strtod(p, NULL) * 1000);
-  }
-  free(copy);
-  return v > 0 && v < INT32_MAX ? (int)v : dflt;
+  snprintf(ptr, sizeof ptr, "/%s", name);
+  v = host->obj_lookup(cfg, ptr);
+  if (host->obj_type(v) == KAPI_OBJ_STRING)
+    ms = parse_duration_ms(host->obj_get(v, ""));
+  else if (host->obj_type(v) == KAPI_OBJ_NUMBER)
+    ms = (int64_t)(strtod(host->obj_get(v, ""), NULL) * 1000);
+  host->obj_free(cfg);
+  return ms > 0 && ms < INT32_MAX ? (int)ms : dflt;
 }
 
 /* ---- discovery ------------------------------------------------------------------- */
@@ -562,7 +560,8 @@ static int rq_init(kapi_plugin *p, const kapi_host_api *host,
   };
   quota_api = host;
   the_rqc.sync_period_ms = config_duration_ms(
-      config, config_len, "resourceQuotaSyncPeriod", DEFAULT_SYNC_PERIOD_MS);
+      host, config, config_len, "resourceQuotaSyncPeriod",
+      DEFAULT_SYNC_PERIOD_MS);
   return ctl_plugin_init(p, host, config, config_len, e, &spec);
 }
 
