@@ -778,7 +778,8 @@ static int psa_init(kapi_plugin *self, const kapi_host_api *host,
 
   api = host;
   plugin = self;
-  rc = psa_config_parse(config_json, config_len, &config, err, sizeof err);
+  rc = psa_config_parse(api, config_json, config_len, &config, err,
+                        sizeof err);
   if (rc < 0) {
     api->error_set(e, 400, "BadRequest", "%s", err);
     return rc;

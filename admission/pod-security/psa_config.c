@@ -6,15 +6,16 @@
  * ParseVersion, PolicyToEvaluate), admission/api/v1/{types,defaults}.go
  * and admission/api/validation/validation.go.
  *
- * The configuration is read once, at init, by a small JSON reader of our
- * own: the host API offers no parser for text.  Unknown fields are
- * ignored, as upstream's (non-strict) decoder does.
+ * The configuration is read once, at init: the host's parser
+ * (api->obj_parse) makes a kapi_obj of the text, and the readers here walk
+ * it with the object accessors, checking each field's JSON type as Go's
+ * decoder would.  Unknown fields are ignored, as upstream's (non-strict)
+ * decoder does.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "psa_internal.h"
@@ -145,17 +146,17 @@ int psa_policy_from_labels(const kapi_host_api *api, const kapi_obj *labels,
   return bad;
 }
 
-/* ---- a small JSON reader for the configuration ------------------------- */
+/* ---- reading the parsed configuration ---------------------------------- */
 
-typedef struct jr {
-  const char *p, *end;
+typedef struct reader {
+  const kapi_host_api *api;
   char err[160]; /* the first error, if any */
-} jr;
+} reader;
 
-static int jr_fail(jr *r, const char *fmt, ...)
+static int fail(reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int jr_fail(jr *r, const char *fmt, ...)
+static int fail(reader *r, const char *fmt, ...)
 {
   va_list ap;
 
@@ -167,297 +168,79 @@ static int jr_fail(jr *r, const char *fmt, ...)
   return -EINVAL;
 }
 
-static void jr_space(jr *r)
-{
-  while (r->p < r->end && strchr(" \t\r\n", *r->p))
-    r->p++;
-}
-
-/* The next significant character, 0 at the end. */
-static char jr_peek(jr *r)
-{
-  jr_space(r);
-  return r->p < r->end ? *r->p : 0;
-}
-
-static int jr_literal(jr *r, const char *word)
-{
-  size_t n = strlen(word);
-
-  if ((size_t)(r->end - r->p) < n || strncmp(r->p, word, n))
-    return jr_fail(r, "invalid JSON literal");
-  r->p += n;
-  return 0;
-}
-
-static int hex4(const char *p, unsigned *ret)
-{
-  unsigned v = 0;
-
-  for (int i = 0; i < 4; i++) {
-    char c = p[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9')
-      v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F')
-      v |= (unsigned)(c - 'A' + 10);
-    else
-      return -EINVAL;
-  }
-  *ret = v;
-  return 0;
-}
-
-static void put_utf8(psa_sb *b, unsigned cp)
-{
-  char u[4];
-  size_t n;
-
-  if (cp < 0x80) {
-    u[0] = (char)cp;
-    n = 1;
-  } else if (cp < 0x800) {
-    u[0] = (char)(0xc0 | cp >> 6);
-    u[1] = (char)(0x80 | (cp & 0x3f));
-    n = 2;
-  } else if (cp < 0x10000) {
-    u[0] = (char)(0xe0 | cp >> 12);
-    u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    u[2] = (char)(0x80 | (cp & 0x3f));
-    n = 3;
-  } else {
-    u[0] = (char)(0xf0 | cp >> 18);
-    u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    u[3] = (char)(0x80 | (cp & 0x3f));
-    n = 4;
-  }
-  for (size_t i = 0; i < n; i++)
-    psa_sb_printf(b, "%c", u[i]);
-}
-
-/* A \u escape at r->p (after the backslash and 'u'), with surrogates. */
-static int jr_unicode(jr *r, psa_sb *out)
-{
-  unsigned cp, lo;
-
-  if (r->end - r->p < 4 || hex4(r->p, &cp) < 0)
-    return jr_fail(r, "invalid \\u escape in a string");
-  r->p += 4;
-  if (cp >= 0xd800 && cp < 0xdc00 && r->end - r->p >= 6 &&
-      r->p[0] == '\\' && r->p[1] == 'u' && hex4(r->p + 2, &lo) == 0 &&
-      lo >= 0xdc00 && lo < 0xe000) {
-    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    r->p += 6;
-  }
-  put_utf8(out, cp);
-  return 0;
-}
-
-/* A JSON string at r->p into *ret (owned by the caller). */
-static int jr_string(jr *r, char **ret)
-{
-  static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
-  psa_sb out = {0};
-  const char *k;
-
-  if (jr_peek(r) != '"')
-    return jr_fail(r, "expected a string");
-  r->p++;
-  psa_sb_puts(&out, "");
-  while (r->p < r->end && *r->p != '"') {
-    if (*r->p != '\\') {
-      psa_sb_printf(&out, "%c", *r->p++);
-      continue;
-    }
-    r->p++;
-    if (r->p >= r->end)
-      break;
-    if (*r->p == 'u') {
-      r->p++;
-      if (jr_unicode(r, &out) < 0)
-        goto fail;
-    } else if ((k = strchr(esc_in, *r->p)) && *r->p) {
-      psa_sb_printf(&out, "%c", esc_out[k - esc_in]);
-      r->p++;
-    } else {
-      jr_fail(r, "invalid escape in a string");
-      goto fail;
-    }
-  }
-  if (r->p >= r->end) {
-    jr_fail(r, "unterminated string");
-    goto fail;
-  }
-  r->p++;
-  if (out.oom) {
-    jr_fail(r, "out of memory");
-    goto fail;
-  }
-  *ret = out.s;
-  return 0;
-fail:
-  psa_sb_free(&out);
-  return -EINVAL;
-}
-
-/* Skips any JSON value. */
-static int jr_skip(jr *r)
-{
-  char c = jr_peek(r), close, *s;
-
-  switch (c) {
-  case '"':
-    if (jr_string(r, &s) < 0)
-      return -EINVAL;
-    free(s);
-    return 0;
-  case '{':
-  case '[':
-    close = c == '{' ? '}' : ']';
-    r->p++;
-    if (jr_peek(r) == close) {
-      r->p++;
-      return 0;
-    }
-    for (;;) {
-      if (c == '{') {
-        if (jr_string(r, &s) < 0)
-          return -EINVAL;
-        free(s);
-        if (jr_peek(r) != ':')
-          return jr_fail(r, "invalid JSON: expected ':'");
-        r->p++;
-      }
-      if (jr_skip(r) < 0)
-        return -EINVAL;
-      if (jr_peek(r) == ',') {
-        r->p++;
-        continue;
-      }
-      if (jr_peek(r) != close)
-        return jr_fail(r, "invalid JSON: expected ',' or '%c'", close);
-      r->p++;
-      return 0;
-    }
-  case 't':
-    return jr_literal(r, "true");
-  case 'f':
-    return jr_literal(r, "false");
-  case 'n':
-    return jr_literal(r, "null");
-  default:
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      while (r->p < r->end && strchr("+-.eE0123456789", *r->p))
-        r->p++;
-      return 0;
-    }
-    return jr_fail(r, "invalid JSON value");
-  }
-}
-
 /* `null` stands for an absent value, as in Go's decoder. */
-static int jr_null(jr *r)
+static int is_null(const reader *r, const kapi_obj *v)
 {
-  if (jr_peek(r) != 'n')
-    return 0;
-  return jr_literal(r, "null") == 0 ? 1 : -EINVAL;
+  return r->api->obj_type(v) == KAPI_OBJ_NULL;
 }
 
-/* Calls member(arg, r, key) for each member of an object; the callback
- * reads (or skips) the value. */
-static int jr_object(jr *r, const char *what,
-                     int (*member)(void *arg, jr *r, const char *key),
-                     void *arg)
+/*
+ * Calls member(arg, r, key, value) for each member of an object, in the
+ * order of the text, so the error reported is the first one there.
+ */
+static int read_object(reader *r, const kapi_obj *v, const char *what,
+                       int (*member)(void *arg, reader *r, const char *key,
+                                     const kapi_obj *value),
+                       void *arg)
 {
-  char *key;
+  const kapi_host_api *api = r->api;
+  size_t n;
   int rc;
 
-  if (jr_peek(r) != '{')
-    return jr_fail(r, "%s: expected an object", what);
-  r->p++;
-  if (jr_peek(r) == '}') {
-    r->p++;
-    return 0;
-  }
-  for (;;) {
-    if (jr_string(r, &key) < 0)
-      return -EINVAL;
-    if (jr_peek(r) != ':') {
-      free(key);
-      return jr_fail(r, "%s: expected ':'", what);
-    }
-    r->p++;
-    rc = member(arg, r, key);
-    free(key);
+  if (api->obj_type(v) != KAPI_OBJ_OBJECT)
+    return fail(r, "%s: expected an object", what);
+  n = api->obj_len(v);
+  for (size_t i = 0; i < n; i++) {
+    rc = member(arg, r, api->obj_key(v, i), api->obj_index(v, i));
     if (rc < 0)
       return rc;
-    if (jr_peek(r) == ',') {
-      r->p++;
-      continue;
-    }
-    if (jr_peek(r) != '}')
-      return jr_fail(r, "%s: expected ',' or '}'", what);
-    r->p++;
-    return 0;
   }
+  return 0;
 }
 
-/* A string or null into *ret (replacing what was there). */
-static int jr_opt_string(jr *r, const char *what, char **ret)
+/* A string or null into *ret, borrowed from the parsed value.  The type
+ * is checked first: obj_get also answers the text of numbers and bools. */
+static int read_opt_string(reader *r, const kapi_obj *v, const char *what,
+                           const char **ret)
 {
-  int null = jr_null(r);
-
-  if (null)
-    return null < 0 ? null : 0;
-  if (jr_peek(r) != '"')
-    return jr_fail(r, "%s: expected a string", what);
-  free(*ret);
-  *ret = NULL;
-  return jr_string(r, ret);
+  if (is_null(r, v))
+    return 0;
+  if (r->api->obj_type(v) != KAPI_OBJ_STRING)
+    return fail(r, "%s: expected a string", what);
+  *ret = r->api->obj_get(v, NULL);
+  return 0;
 }
 
-/* An array of strings (or null) appended to l. */
-static int jr_string_list(jr *r, const char *what, psa_sl *l)
+/* An array of strings (or null) appended to l (copied: the lists change
+ * hands to the psa_config). */
+static int read_string_list(reader *r, const kapi_obj *v, const char *what,
+                            psa_sl *l)
 {
-  char *s;
-  int null = jr_null(r);
+  const kapi_host_api *api = r->api;
+  const kapi_obj *item;
+  size_t n;
 
-  if (null)
-    return null < 0 ? null : 0;
-  if (jr_peek(r) != '[')
-    return jr_fail(r, "%s: expected an array of strings", what);
-  r->p++;
-  if (jr_peek(r) == ']') {
-    r->p++;
+  if (is_null(r, v))
     return 0;
+  if (api->obj_type(v) != KAPI_OBJ_ARRAY)
+    return fail(r, "%s: expected an array of strings", what);
+  n = api->obj_len(v);
+  for (size_t i = 0; i < n; i++) {
+    item = api->obj_index(v, i);
+    if (api->obj_type(item) != KAPI_OBJ_STRING)
+      return fail(r, "%s: expected an array of strings", what);
+    psa_sl_add(l, api->obj_get(item, NULL));
   }
-  for (;;) {
-    if (jr_peek(r) != '"')
-      return jr_fail(r, "%s: expected an array of strings", what);
-    if (jr_string(r, &s) < 0)
-      return -EINVAL;
-    psa_sl_add(l, s);
-    free(s);
-    if (jr_peek(r) == ',') {
-      r->p++;
-      continue;
-    }
-    if (jr_peek(r) != ']')
-      return jr_fail(r, "%s: expected ',' or ']'", what);
-    r->p++;
-    return 0;
-  }
+  return 0;
 }
 
 /* ---- the configuration -------------------------------------------------- */
 
-/* What the JSON says, before defaulting and validation. */
+/* What the JSON says, before defaulting and validation.  The strings are
+ * borrowed from the parsed text; the lists are owned. */
 typedef struct raw_config {
-  char *api_version, *kind;
-  char *defaults[6]; /* in default_keys order */
+  const char *api_version, *kind;
+  const char *defaults[6]; /* in default_keys order */
   psa_sl usernames, namespaces, runtime_classes;
 } raw_config;
 
@@ -465,7 +248,8 @@ static const char *const default_keys[6] = {
     "enforce", "enforce-version", "audit", "audit-version", "warn",
     "warn-version"};
 
-static int defaults_member(void *arg, jr *r, const char *key)
+static int defaults_member(void *arg, reader *r, const char *key,
+                           const kapi_obj *v)
 {
   raw_config *c = arg;
   char what[48];
@@ -473,50 +257,46 @@ static int defaults_member(void *arg, jr *r, const char *key)
   for (int i = 0; i < 6; i++)
     if (!strcmp(key, default_keys[i])) {
       snprintf(what, sizeof what, "defaults.%s", key);
-      return jr_opt_string(r, what, &c->defaults[i]);
+      return read_opt_string(r, v, what, &c->defaults[i]);
     }
-  return jr_skip(r);
+  return 0;
 }
 
-static int exemptions_member(void *arg, jr *r, const char *key)
+static int exemptions_member(void *arg, reader *r, const char *key,
+                             const kapi_obj *v)
 {
   raw_config *c = arg;
 
   if (!strcmp(key, "usernames"))
-    return jr_string_list(r, "exemptions.usernames", &c->usernames);
+    return read_string_list(r, v, "exemptions.usernames", &c->usernames);
   if (!strcmp(key, "namespaces"))
-    return jr_string_list(r, "exemptions.namespaces", &c->namespaces);
+    return read_string_list(r, v, "exemptions.namespaces", &c->namespaces);
   if (!strcmp(key, "runtimeClasses"))
-    return jr_string_list(r, "exemptions.runtimeClasses",
-                          &c->runtime_classes);
-  return jr_skip(r);
+    return read_string_list(r, v, "exemptions.runtimeClasses",
+                            &c->runtime_classes);
+  return 0;
 }
 
-static int top_member(void *arg, jr *r, const char *key)
+static int top_member(void *arg, reader *r, const char *key,
+                      const kapi_obj *v)
 {
   raw_config *c = arg;
-  int null;
 
   if (!strcmp(key, "apiVersion"))
-    return jr_opt_string(r, "apiVersion", &c->api_version);
+    return read_opt_string(r, v, "apiVersion", &c->api_version);
   if (!strcmp(key, "kind"))
-    return jr_opt_string(r, "kind", &c->kind);
+    return read_opt_string(r, v, "kind", &c->kind);
   if (!strcmp(key, "defaults") || !strcmp(key, "exemptions")) {
-    null = jr_null(r);
-    if (null)
-      return null < 0 ? null : 0;
-    return jr_object(r, key,
-                     key[0] == 'd' ? defaults_member : exemptions_member, c);
+    if (is_null(r, v))
+      return 0;
+    return read_object(r, v, key,
+                       key[0] == 'd' ? defaults_member : exemptions_member, c);
   }
-  return jr_skip(r);
+  return 0;
 }
 
 static void raw_free(raw_config *c)
 {
-  free(c->api_version);
-  free(c->kind);
-  for (int i = 0; i < 6; i++)
-    free(c->defaults[i]);
   psa_sl_free(&c->usernames);
   psa_sl_free(&c->namespaces);
   psa_sl_free(&c->runtime_classes);
@@ -615,7 +395,7 @@ static void invalid(psa_sl *errs, const char *field, const char *value,
   psa_sb_free(&q);
 }
 
-static void validate_defaults(char *const values[6], psa_sl *errs)
+static void validate_defaults(const char *const values[6], psa_sl *errs)
 {
   /* validation.go's order: enforce, warn, audit. */
   static const int order[6] = {0, 1, 4, 5, 2, 3};
@@ -686,7 +466,7 @@ static int finish(raw_config *raw, psa_config *ret, char *err, size_t errlen)
   static const char *const fallback[6] = {"privileged", "latest",
                                           "privileged", "latest",
                                           "privileged", "latest"};
-  char *values[6];
+  const char *values[6];
   psa_sl errs = {0};
   psa_sb msg = {0};
   psa_lv *lvs[3];
@@ -696,7 +476,7 @@ static int finish(raw_config *raw, psa_config *ret, char *err, size_t errlen)
   for (int i = 0; i < 6; i++)
     values[i] = raw->defaults[i] && *raw->defaults[i]
                     ? raw->defaults[i]
-                    : (char *)fallback[i];
+                    : fallback[i];
   validate_defaults(values, &errs);
   validate_list(&raw->namespaces, "exemptions.namespaces", is_namespace_name,
                 63, DNS_LABEL_MSG, &errs);
@@ -737,18 +517,25 @@ static int finish(raw_config *raw, psa_config *ret, char *err, size_t errlen)
   return 0;
 }
 
-int psa_config_parse(const char *json, size_t len, psa_config *ret,
-                     char *err, size_t errlen)
+int psa_config_parse(const kapi_host_api *api, const char *json, size_t len,
+                     psa_config *ret, char *err, size_t errlen)
 {
   raw_config raw = {0};
-  jr r = {json, json ? json + len : NULL, ""};
+  reader r = {api, ""};
+  kapi_obj *root = NULL;
   int rc = 0;
 
   memset(ret, 0, sizeof *ret);
-  if (json && len && jr_null(&r) != 1) {
-    rc = jr_object(&r, "configuration", top_member, &raw);
-    if (rc == 0 && jr_peek(&r))
-      rc = jr_fail(&r, "unexpected text after the configuration");
+  if (json && len) {
+    /* The host's parser.  No kapi_error: the host writes the text init
+     * gets from its own parsed configuration, so only a caller outside
+     * the host (a test) can hand us bad syntax. */
+    if (!KAPI_API_HAS(api, obj_parse))
+      rc = fail(&r, "the host offers no JSON parser (obj_parse, ABI 1.2)");
+    else if (api->obj_parse(json, len, &root, NULL) < 0)
+      rc = fail(&r, "invalid JSON");
+    else if (!is_null(&r, root))
+      rc = read_object(&r, root, "configuration", top_member, &raw);
     if (rc < 0)
       snprintf(err, errlen, "PodSecurity configuration error: %s", r.err);
   }
@@ -762,6 +549,9 @@ int psa_config_parse(const char *json, size_t len, psa_config *ret,
   if (rc == 0)
     rc = finish(&raw, ret, err, errlen);
   raw_free(&raw);
+  /* Last: raw borrowed its strings from the parsed value. */
+  if (root)
+    api->obj_free(root);
   return rc;
 }
 

@@ -120,14 +120,14 @@ typedef struct psa_config {
 } psa_config;
 
 /*
- * Parses and validates the configuration JSON (NULL or empty: the
- * defaults, every level privileged:latest).  On failure returns -EINVAL
- * with upstream's message in err ("PodSecurity invalid: defaults.enforce:
- * Invalid value: ...") and leaves nothing to free.  Free a parsed
- * configuration with psa_config_free().
+ * Parses (with api->obj_parse) and validates the configuration JSON (NULL,
+ * empty or null: the defaults, every level privileged:latest).  On
+ * failure returns -EINVAL with upstream's message in err ("PodSecurity
+ * invalid: defaults.enforce: Invalid value: ...") and leaves nothing to
+ * free.  Free a parsed configuration with psa_config_free().
  */
-int psa_config_parse(const char *json, size_t len, psa_config *ret,
-                     char *err, size_t errlen);
+int psa_config_parse(const kapi_host_api *api, const char *json, size_t len,
+                     psa_config *ret, char *err, size_t errlen);
 void psa_config_free(psa_config *c);
 
 /* ---- the checks: psa_checks.c ----------------------------------------- */

@@ -61,185 +61,23 @@ static void policy_free(policy *p)
   free(p);
 }
 
-/* ---- configuration: a small JSON reader -------------------------------
+/* ---- configuration -----------------------------------------------------
  *
- * The host hands us JSON text; the ABI deliberately offers no parser for
- * it (plugins link against nothing), and this configuration is two keys,
- * so a strict little scanner is all we need. */
+ * The host hands us JSON text and, since ABI 1.2, its own parser for it:
+ * api->obj_parse gives a kapi_obj that we read with the same accessors as
+ * the objects of requests, so the plugin holds no JSON code of its own.
+ * What we keep is copied out of it: the parsed value is freed at once. */
 
-typedef struct scan {
-  const char *p, *end;
-  kapi_error *e;
-  int reported; /* e holds a message already */
-} scan;
-
-static void skip_space(scan *s)
-{
-  while (s->p < s->end && strchr(" \t\r\n", *s->p))
-    s->p++;
-}
-
-static int peek(scan *s, char c)
-{
-  skip_space(s);
-  return s->p < s->end && *s->p == c;
-}
-
-static int expect(scan *s, char c)
-{
-  if (!peek(s, c))
-    return -EINVAL;
-  s->p++;
-  return 0;
-}
-
-static int hex_digit(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Writes code point cp as UTF-8 to *o. */
-static void put_utf8(char **o, unsigned cp)
-{
-  char *q = *o;
-
-  if (cp < 0x80) {
-    *q++ = (char)cp;
-  } else if (cp < 0x800) {
-    *q++ = (char)(0xc0 | (cp >> 6));
-    *q++ = (char)(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    *q++ = (char)(0xe0 | (cp >> 12));
-    *q++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-    *q++ = (char)(0x80 | (cp & 0x3f));
-  } else {
-    *q++ = (char)(0xf0 | (cp >> 18));
-    *q++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-    *q++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-    *q++ = (char)(0x80 | (cp & 0x3f));
-  }
-  *o = q;
-}
-
-/* Reads 4 hex digits after "\u"; -1 if they are not there. */
-static long read_hex4(scan *s)
-{
-  long v = 0;
-  int i, d;
-
-  if (s->end - s->p < 4)
-    return -1;
-  for (i = 0; i < 4; i++) {
-    if ((d = hex_digit(s->p[i])) < 0)
-      return -1;
-    v = v * 16 + d;
-  }
-  s->p += 4;
-  return v;
-}
-
-/* A JSON string at s->p: *ret gets it decoded (caller frees).  UTF-8 out
- * is never longer than the escaped input, so one allocation suffices. */
-static int read_string(scan *s, char **ret)
-{
-  char *out, *o;
-  long cp, lo;
-
-  if (expect(s, '"') < 0)
-    return -EINVAL;
-  out = o = malloc((size_t)(s->end - s->p) + 1);
-  if (!out)
-    return -ENOMEM;
-  while (s->p < s->end && *s->p != '"') {
-    if ((unsigned char)*s->p < 0x20)
-      goto bad;
-    if (*s->p != '\\') {
-      *o++ = *s->p++;
-      continue;
-    }
-    if (++s->p >= s->end)
-      goto bad;
-    switch (*s->p++) {
-    case '"': *o++ = '"'; break;
-    case '\\': *o++ = '\\'; break;
-    case '/': *o++ = '/'; break;
-    case 'b': *o++ = '\b'; break;
-    case 'f': *o++ = '\f'; break;
-    case 'n': *o++ = '\n'; break;
-    case 'r': *o++ = '\r'; break;
-    case 't': *o++ = '\t'; break;
-    case 'u':
-      if ((cp = read_hex4(s)) < 0)
-        goto bad;
-      /* A surrogate pair is one code point. */
-      if (cp >= 0xd800 && cp < 0xdc00 && s->end - s->p >= 6 &&
-          s->p[0] == '\\' && s->p[1] == 'u') {
-        s->p += 2;
-        if ((lo = read_hex4(s)) < 0xdc00 || lo > 0xdfff)
-          goto bad;
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-      }
-      put_utf8(&o, (unsigned)cp);
-      break;
-    default: goto bad;
-    }
-  }
-  if (s->p >= s->end)
-    goto bad;
-  s->p++;
-  *o = '\0';
-  *ret = out;
-  return 0;
-bad:
-  free(out);
-  return -EINVAL;
-}
-
-/* Skips one JSON value of any type (containers by depth). */
-static int skip_value(scan *s)
-{
-  int depth = 0;
-  char *str;
-
-  skip_space(s);
-  do {
-    if (s->p >= s->end)
-      return -EINVAL;
-    if (*s->p == '"') {
-      if (read_string(s, &str) < 0)
-        return -EINVAL;
-      free(str);
-    } else {
-      if (*s->p == '{' || *s->p == '[')
-        depth++;
-      else if (*s->p == '}' || *s->p == ']')
-        depth--;
-      s->p++;
-    }
-    skip_space(s);
-  } while (depth > 0 || (s->p < s->end && !strchr(",}]", *s->p)));
-  return depth == 0 ? 0 : -EINVAL;
-}
-
-/* ---- configuration: the policy ------------------------------------- */
-
-static void config_error(scan *s, const char *fmt, const char *arg)
+static void config_error(kapi_error *e, const char *fmt, const char *arg)
 {
   char what[512];
 
   snprintf(what, sizeof what, fmt, arg);
-  api->error_set(s->e, 500, "InternalError",
+  api->error_set(e, 500, "InternalError",
                  COMPONENT ": invalid configuration: %s; expected "
                  "{\"allowedPrefixes\": [\"registry.example.com/\", ...], "
                  "\"message\": \"...\" (optional)}",
                  what);
-  s->reported = 1;
 }
 
 static int add_prefix(policy *p, char *prefix)
@@ -253,90 +91,86 @@ static int add_prefix(policy *p, char *prefix)
   return 0;
 }
 
-/* "allowedPrefixes": an array of non-empty strings. */
-static int read_prefixes(scan *s, policy *p)
+/* "allowedPrefixes": an array of non-empty strings.  The types are
+ * checked, since obj_get also answers the text of numbers and bools. */
+static int read_prefixes(const kapi_obj *list, policy *p, kapi_error *e)
 {
-  char *prefix, index[32];
+  const kapi_obj *item;
+  char *prefix, index[48]; /* room for any size_t */
+  size_t i, n;
   int rc;
 
-  if (expect(s, '[') < 0)
+  if (api->obj_type(list) != KAPI_OBJ_ARRAY)
     goto not_strings;
-  if (peek(s, ']'))
-    return expect(s, ']');
-  do {
-    if (!peek(s, '"'))
+  n = api->obj_len(list);
+  for (i = 0; i < n; i++) {
+    item = api->obj_index(list, i);
+    if (api->obj_type(item) != KAPI_OBJ_STRING)
       goto not_strings;
-    if ((rc = read_string(s, &prefix)) < 0)
-      return rc;
-    if (!*prefix) {
-      free(prefix);
-      snprintf(index, sizeof index, "allowedPrefixes[%zu]", p->n_prefixes);
-      config_error(s, "%s is empty: it would allow every image", index);
+    if (!*api->obj_get(item, NULL)) {
+      snprintf(index, sizeof index, "allowedPrefixes[%zu]", i);
+      config_error(e, "%s is empty: it would allow every image", index);
       return -EINVAL;
     }
+    if (!(prefix = strdup(api->obj_get(item, NULL))))
+      return -ENOMEM;
     if ((rc = add_prefix(p, prefix)) < 0) {
       free(prefix);
       return rc;
     }
-  } while (expect(s, ',') == 0);
-  return expect(s, ']');
+  }
+  return 0;
 not_strings:
-  config_error(s, "%s", "allowedPrefixes must be a list of strings");
+  config_error(e, "%s", "allowedPrefixes must be a list of strings");
   return -EINVAL;
 }
 
-static int read_member(scan *s, policy *p)
+static int read_member(const char *key, const kapi_obj *value, policy *p,
+                       kapi_error *e)
 {
-  char *key;
-  int rc;
-
-  if ((rc = read_string(s, &key)) < 0)
-    return rc;
-  if ((rc = expect(s, ':')) < 0) {
-    free(key);
-    return rc;
-  }
-  if (!strcmp(key, "allowedPrefixes")) {
-    rc = read_prefixes(s, p);
-  } else if (!strcmp(key, "message")) {
-    free(p->message);
-    p->message = NULL;
-    if (peek(s, '"')) {
-      rc = read_string(s, &p->message);
-    } else {
-      config_error(s, "%s", "message must be a string");
-      rc = -EINVAL;
+  if (!strcmp(key, "allowedPrefixes"))
+    return read_prefixes(value, p, e);
+  if (!strcmp(key, "message")) {
+    if (api->obj_type(value) != KAPI_OBJ_STRING) {
+      config_error(e, "%s", "message must be a string");
+      return -EINVAL;
     }
-  } else if (!strcmp(key, "apiVersion") || !strcmp(key, "kind")) {
-    /* A typed configuration object carries these; nothing to read. */
-    rc = skip_value(s);
-  } else {
-    /* A misspelt key would otherwise leave the policy silently open. */
-    config_error(s, "unknown field \"%s\" (known: allowedPrefixes, message)",
-                 key);
-    rc = -EINVAL;
+    free(p->message);
+    p->message = strdup(api->obj_get(value, NULL));
+    return p->message ? 0 : -ENOMEM;
   }
-  free(key);
-  return rc;
+  /* A typed configuration object carries these; nothing to read. */
+  if (!strcmp(key, "apiVersion") || !strcmp(key, "kind"))
+    return 0;
+  /* A misspelt key would otherwise leave the policy silently open. */
+  config_error(e, "unknown field \"%s\" (known: allowedPrefixes, message)",
+               key);
+  return -EINVAL;
 }
 
-static int parse_config(scan *s, policy *p)
+/* The members in the order of the text, so the first bad one is the one
+ * reported.  A syntax error is reported by obj_parse itself: e gets the
+ * host's 400 ("invalid JSON: ..."). */
+static int parse_config(const char *json, size_t len, policy *p,
+                        kapi_error *e)
 {
+  kapi_obj *config;
+  size_t i, n;
   int rc;
 
-  if (expect(s, '{') < 0) {
-    config_error(s, "%s", "not a JSON object");
-    return -EINVAL;
+  if ((rc = api->obj_parse(json, len, &config, e)) < 0)
+    return rc;
+  if (api->obj_type(config) != KAPI_OBJ_OBJECT) {
+    config_error(e, "%s", "not a JSON object");
+    rc = -EINVAL;
+  } else {
+    n = api->obj_len(config);
+    for (i = 0; i < n && rc == 0; i++)
+      rc = read_member(api->obj_key(config, i), api->obj_index(config, i), p,
+                       e);
   }
-  if (!peek(s, '}'))
-    do {
-      if ((rc = read_member(s, p)) < 0)
-        return rc;
-    } while (expect(s, ',') == 0);
-  if (expect(s, '}') < 0)
-    return -EINVAL;
-  skip_space(s);
-  return s->p == s->end ? 0 : -EINVAL;
+  api->obj_free(config);
+  return rc;
 }
 
 /* "a, b, c" for refusals, built once. */
@@ -373,11 +207,10 @@ static void warn_open_prefixes(const policy *p)
 }
 
 /* Parses the configuration (borrowed) into *ret (caller frees with
- * policy_free).  Every failure leaves its reason in e. */
+ * policy_free).  Every failure but out-of-memory leaves its reason in e. */
 static int load_policy(const char *json, size_t len, policy **ret,
                        kapi_error *e)
 {
-  scan s = {json, json + len, e, 0};
   policy *p;
   int rc;
 
@@ -389,14 +222,17 @@ static int load_policy(const char *json, size_t len, policy **ret,
                    "(--admission-control-config-file)");
     return -EINVAL;
   }
+  /* Members newer than ABI 1.0 are tested before use (plugin.h). */
+  if (!KAPI_API_HAS(api, obj_parse)) {
+    api->error_set(e, 500, "InternalError",
+                   COMPONENT ": the server offers no JSON parser (obj_parse): "
+                   "it needs kapi ABI >= 1.2");
+    return -ENOSYS;
+  }
   p = calloc(1, sizeof *p);
   if (!p)
     return -ENOMEM;
-  rc = parse_config(&s, p);
-  if (rc == -EINVAL && !s.reported)
-    api->error_set(e, 500, "InternalError",
-                   COMPONENT ": invalid configuration: malformed JSON at "
-                   "offset %zu", (size_t)(s.p - json));
+  rc = parse_config(json, len, p, e);
   if (rc == 0 && p->n_prefixes == 0) {
     api->error_set(e, 500, "InternalError",
                    COMPONENT ": allowedPrefixes is empty: list at least one "

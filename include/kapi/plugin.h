@@ -662,8 +662,8 @@ struct kapi_host_api {
   /*
    * Parses JSON text (e.g. init's config_json) with the host's parser:
    * *ret is a new value the caller frees with obj_free.  Returns 0, or
-   * -EINVAL with e set to a 400 naming the position of the error (e may
-   * be NULL).  Available in every daemon.
+   * -EINVAL with e set to a 400 "invalid JSON: <the parser's reason>"
+   * (e may be NULL).  Available in every daemon.
    */
   int (*obj_parse)(const char *json, size_t len, kapi_obj **ret,
                    kapi_error *e);

@@ -138,6 +138,21 @@ static void f_error_set(kapi_error *e, int code, const char *reason,
   va_end(ap);
 }
 
+/* The host's obj_parse (core/lib/host_api.c), on the host's JSON. */
+static int f_obj_parse(const char *json, size_t len, kapi_obj **ret,
+                       kapi_error *e)
+{
+  char err[256];
+
+  *ret = NULL;
+  if (json && kj_parse(json, len, ret, err, sizeof err) == 0)
+    return 0;
+  if (e)
+    f_error_set(e, 400, "BadRequest", "invalid JSON: %s",
+                json ? err : "no text");
+  return -EINVAL;
+}
+
 static void f_error_add_cause(kapi_error *e, const char *reason,
                               const char *message, const char *field)
 {
@@ -241,6 +256,7 @@ static const kapi_host_api fake_api = {
     .obj_index = f_obj_index,
     .obj_key = f_obj_key,
     .obj_free = f_obj_free,
+    .obj_parse = f_obj_parse,
     .store_get = f_store_get,
     .store_list = f_store_list,
     .req_warning = f_req_warning,
@@ -862,7 +878,8 @@ static void test_quote(void **state)
 static int parse_config(const char *json, psa_config *c, char *err,
                         size_t errlen)
 {
-  return psa_config_parse(json, json ? strlen(json) : 0, c, err, errlen);
+  return psa_config_parse(&fake_api, json, json ? strlen(json) : 0, c, err,
+                          errlen);
 }
 
 static void test_config(void **state)
@@ -951,8 +968,10 @@ static void test_config_errors(void **state)
   expect_config_error("{\"exemptions\":{\"usernames\":\"admin\"}}",
                       "PodSecurity configuration error: "
                       "exemptions.usernames: expected an array of strings");
+  expect_config_error("{\"defaults\":1}", "PodSecurity configuration error: "
+                                          "defaults: expected an object");
   expect_config_error("{\"defaults\":", "PodSecurity configuration error: "
-                                        "defaults: expected an object");
+                                        "invalid JSON");
   expect_config_error("[]", "PodSecurity configuration error: "
                             "configuration: expected an object");
 }
