@@ -151,7 +151,8 @@ static int forbidden_changes(const kapi_obj *now, const kapi_obj *old,
     free(s.keys);
     return -1;
   }
-  qsort(s.keys, s.n, sizeof *s.keys, by_name);
+  if (s.n) /* qsort(NULL, 0, ...) is undefined behaviour */
+    qsort(s.keys, s.n, sizeof *s.keys, by_name);
   for (i = 0; i < s.n && used + 1 < len; i++) {
     size_t k = strlen(s.keys[i]);
     if (i && used + 2 < len) {
