@@ -14,12 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "config.h"
 #include "admission_config.h"
 #include "audit.h"
 #include "host_server.h"
 #include "json.h"
 #include "log.h"
+#include "manifests.h"
 #include "plugin_loader.h"
 #include "registry.h"
 #include "sa_token.h"
@@ -58,6 +62,8 @@ struct options {
   kapi_sa_flags sa;             /* --service-account-*, --api-audiences */
   int fsync;
   int threads;
+  const char *manifests_dir;    /* --manifests-dir */
+  int manifests_resync_s;       /* --manifests-resync-period */
 };
 
 static void usage(FILE *out)
@@ -114,6 +120,11 @@ static void usage(FILE *out)
 "                                 default " KAPI_SA_DEFAULT_ISSUER ")\n"
 "  --api-audiences LIST           audiences of the API (default: the first issuer)\n"
 "  --service-account-max-token-expiration D  longest token lifetime (e.g. 24h)\n"
+"  --manifests-dir DIR            apply every manifest under DIR (*.yaml, *.yml,\n"
+"                                 *.json) at start and when it changes; objects\n"
+"                                 whose file goes are deleted (annotation\n"
+"                                 " KAPI_MANIFEST_SOURCE_ANNOTATION ")\n"
+"  --manifests-resync-period D    full re-apply of --manifests-dir (default 60s)\n"
 "  --fsync BOOL                   fsync every commit (default true)\n"
 "  --threads N                    HTTP threads (default: 4 per CPU, at least 16)\n"
 "  -v, --v N                      log verbosity\n"
@@ -124,6 +135,19 @@ static void usage(FILE *out)
 static int parse_bool(const char *s)
 {
   return !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes");
+}
+
+/* "90", "90s", "5m", "1h" as whole seconds; -1 if malformed. */
+static int parse_seconds(const char *s)
+{
+  char *end;
+  long n = strtol(s, &end, 10);
+  int unit = !*end || !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60
+             : !strcmp(end, "h") ? 3600 : 0;
+
+  if (end == s || !unit || n < 0 || n > 86400 * 7)
+    return -1;
+  return (int)(n * unit);
 }
 
 /* *list = *list + "," + item (newly allocated; the old one freed). */
@@ -145,7 +169,8 @@ static int parse_options(int argc, char **argv, struct options *o)
   enum { O_DATA = 256, O_BIND, O_PORT, O_PDIR, O_NODEF, O_LIST, O_CONFIG,
          O_AUTHZ, O_ADM, O_ADM_OFF, O_ADM_CFG, O_AUDIT_POLICY, O_AUDIT_LOG, O_NOT_READY, O_UNREACHABLE, O_CERT_DIR, O_ANON, O_FSYNC, O_THREADS, O_SBIND, O_SPORT,
          O_TLSCERT, O_TLSKEY, O_CLIENTCA, O_TOKENFILE,
-         O_SA_SIGNKEY, O_SA_KEY, O_SA_ISSUER, O_API_AUD, O_SA_MAXEXP };
+         O_SA_SIGNKEY, O_SA_KEY, O_SA_ISSUER, O_API_AUD, O_SA_MAXEXP,
+         O_MANIFESTS, O_MANIFESTS_RESYNC };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, O_DATA},
       {"insecure-bind-address", required_argument, NULL, O_BIND},
@@ -175,6 +200,8 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"service-account-issuer", required_argument, NULL, O_SA_ISSUER},
       {"api-audiences", required_argument, NULL, O_API_AUD},
       {"service-account-max-token-expiration", required_argument, NULL, O_SA_MAXEXP},
+      {"manifests-dir", required_argument, NULL, O_MANIFESTS},
+      {"manifests-resync-period", required_argument, NULL, O_MANIFESTS_RESYNC},
       {"fsync", required_argument, NULL, O_FSYNC},
       {"threads", required_argument, NULL, O_THREADS},
       {"v", required_argument, NULL, 'v'},
@@ -242,6 +269,13 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_API_AUD:
       if (kapi_sa_flag_append(o->sa.audiences, &o->sa.n_audiences, optarg) < 0)
         goto too_many;
+      break;
+    case O_MANIFESTS: o->manifests_dir = optarg; break;
+    case O_MANIFESTS_RESYNC:
+      if ((o->manifests_resync_s = parse_seconds(optarg)) <= 0) {
+        fprintf(stderr, "invalid --manifests-resync-period %s\n", optarg);
+        return -1;
+      }
       break;
     case O_FSYNC: o->fsync = parse_bool(optarg); break;
     case O_THREADS: o->threads = atoi(optarg); break;
@@ -587,6 +621,65 @@ static int start_serving(kapi_server *srv, const struct options *o)
   return 0;
 }
 
+/*
+ * The loopback credential, as upstream makes one at every start: a
+ * random bearer token only this process knows, and a random uid for the
+ * user it names (system:apiserver).  Hex strings in the buffers.
+ */
+static int make_loopback_credentials(char token[65], char uid[37])
+{
+  unsigned char t[32], u[16];
+
+  if (RAND_bytes(t, sizeof t) != 1 || RAND_bytes(u, sizeof u) != 1)
+    return -EIO;
+  for (size_t i = 0; i < sizeof t; i++)
+    sprintf(token + 2 * i, "%02x", t[i]);
+  u[6] = (u[6] & 0x0f) | 0x40; /* a version 4 UUID */
+  u[8] = (u[8] & 0x3f) | 0x80;
+  snprintf(uid, 37,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+           u[11], u[12], u[13], u[14], u[15]);
+  return 0;
+}
+
+/*
+ * The manifests directory's client talks to this server over loopback
+ * with the loopback token: HTTPS when serving it, else plain HTTP.  A
+ * loopback HTTPS connection skips certificate verification: the port is
+ * this process's own listening socket, so nothing else can answer there.
+ * A non-loopback bind address is verified against the serving
+ * certificate itself.
+ */
+static int start_manifests(const kapi_server *srv, const struct options *o,
+                           const char *token, kapi_manifests **ret)
+{
+  kapi_manifests_options mo = {0};
+  char url[300], state[4096];
+  const char *host = srv->mhd_secure ? o->secure_bind_address
+                                     : o->bind_address;
+  int loopback;
+
+  if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !*host)
+    host = "127.0.0.1";
+  loopback = is_loopback(host) || !strcmp(host, "::1");
+  snprintf(url, sizeof url, "%s://%s%s%s:%d",
+           srv->mhd_secure ? "https" : "http", strchr(host, ':') ? "[" : "",
+           host, strchr(host, ':') ? "]" : "",
+           srv->mhd_secure ? srv->secure_port : srv->port);
+  snprintf(state, sizeof state, "%s/manifests-state.json", o->data_dir);
+  mo.dir = o->manifests_dir;
+  mo.state_file = state;
+  mo.server = url;
+  mo.token = token;
+  if (srv->mhd_secure && loopback)
+    mo.insecure = 1;
+  else if (srv->mhd_secure)
+    mo.ca_file = o->tls_cert_file;
+  mo.resync_s = o->manifests_resync_s;
+  return kapi_manifests_start(&mo, ret);
+}
+
 int main(int argc, char **argv)
 {
   struct options o;
@@ -597,6 +690,8 @@ int main(int argc, char **argv)
   kapi_store *store = NULL;
   kapi_audit *audit = NULL;
   kapi_sa_signer *sa_signer = NULL;
+  kapi_manifests *manifests = NULL;
+  char loopback_token[65], loopback_uid[37];
   kj *cfg;
   char err[1024];
   sigset_t sigs;
@@ -652,6 +747,12 @@ int main(int argc, char **argv)
   srv.registry = &reg;
   srv.sa_signer = sa_signer;
   srv.start_time = time(NULL);
+  if (make_loopback_credentials(loopback_token, loopback_uid) < 0) {
+    LOG_ERROR("cannot make the loopback token: RAND_bytes failed");
+    goto out;
+  }
+  srv.loopback_token = loopback_token;
+  srv.loopback_uid = loopback_uid;
   kapi_host_bind_server(&srv);
   kapi_host_set_store_get(kapi_host_store_get);
   if (kapi_server_seed(&srv, err, sizeof err) < 0) {
@@ -688,14 +789,21 @@ int main(int argc, char **argv)
     LOG_INFO("ready (revision %lld, ready in %.1f ms)",
              (long long)kapi_store_revision(store),
              (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  if (o.manifests_dir &&
+      start_manifests(&srv, &o, loopback_token, &manifests) < 0) {
+    kapi_server_stop(&srv);
+    goto out;
+  }
   sigwait(&sigs, &sig);
   LOG_INFO("received signal %d, shutting down", sig);
+  kapi_manifests_stop(manifests);
   kapi_server_stop(&srv);
   rc = 0;
 out:
   if (store)
     kapi_store_close(store);
   kapi_audit_close(audit);
+  OPENSSL_cleanse(loopback_token, sizeof loopback_token);
   for (size_t i = 0; i < sizeof o.pki_paths / sizeof o.pki_paths[0]; i++)
     free(o.pki_paths[i]);
   free(o.admission_plugins);

@@ -367,9 +367,9 @@ static char *bearer_token(kapi_client *c)
   return tok;
 }
 
-static void set_tls(kapi_client *c, CURL *h)
+void kapi__kubeconfig_curl_tls(const kapi_kubeconfig *kc, void *handle)
 {
-  const kapi_kubeconfig *kc = c->kc;
+  CURL *h = handle;
 
   if (kc->insecure) {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -400,6 +400,11 @@ static void set_tls(kapi_client *c, CURL *h)
     curl_easy_setopt(h, CURLOPT_USERNAME, kc->username);
     curl_easy_setopt(h, CURLOPT_PASSWORD, kc->password);
   }
+}
+
+static void set_tls(kapi_client *c, CURL *h)
+{
+  kapi__kubeconfig_curl_tls(c->kc, h);
 }
 
 static struct curl_slist *make_headers(kapi_client *c, const call *k)
@@ -741,18 +746,6 @@ static int finish(call *k, int r, kj **ret, kapi_result *res)
 
 /* ---- URLs -------------------------------------------------------------------- */
 
-static void put_escaped(struct kapi__sbuf *b, const char *s)
-{
-  char *e = curl_easy_escape(NULL, s, 0);
-
-  if (!e) {
-    b->oom = 1;
-    return;
-  }
-  kapi__sb_puts(b, e);
-  curl_free(e);
-}
-
 /* server + /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] */
 static void put_path(struct kapi__sbuf *b, const kapi_client *c,
                      const kapi_gvr *g, const char *ns, const char *name,
@@ -765,13 +758,13 @@ static void put_path(struct kapi__sbuf *b, const kapi_client *c,
     kapi__sb_printf(b, "/api/%s", g->version);
   if (g->namespaced && ns && *ns) {
     kapi__sb_puts(b, "/namespaces/");
-    put_escaped(b, ns);
+    kapi__sb_put_escaped(b, ns);
   }
   kapi__sb_putc(b, '/');
   kapi__sb_puts(b, g->resource);
   if (name) {
     kapi__sb_putc(b, '/');
-    put_escaped(b, name);
+    kapi__sb_put_escaped(b, name);
     if (sub && *sub) {
       kapi__sb_putc(b, '/');
       kapi__sb_puts(b, sub);
@@ -786,7 +779,7 @@ static void put_param(struct kapi__sbuf *b, int *first, const char *k,
   *first = 0;
   kapi__sb_puts(b, k);
   kapi__sb_putc(b, '=');
-  put_escaped(b, v);
+  kapi__sb_put_escaped(b, v);
 }
 
 static void put_list_opts(struct kapi__sbuf *b, const kapi_list_opts *o,
@@ -1074,20 +1067,50 @@ static int errorf(char *err, size_t errlen, int code, const char *fmt, ...)
   return code;
 }
 
+/* The config's direct settings over the kubeconfig's (kc borrowed). */
+static int apply_direct(const kapi_client_config *cfg, kapi_kubeconfig *kc)
+{
+  if (cfg->token) {
+    free(kc->token);
+    free(kc->token_file);
+    kc->token_file = NULL;
+    if (!(kc->token = strdup(cfg->token)))
+      return -ENOMEM;
+  }
+  if (cfg->ca_file) {
+    free(kc->ca_data);
+    kc->ca_data = NULL;
+    kc->ca_len = 0;
+    free(kc->ca_file);
+    if (!(kc->ca_file = strdup(cfg->ca_file)))
+      return -ENOMEM;
+  }
+  if (cfg->insecure)
+    kc->insecure = 1;
+  return 0;
+}
+
 /* The kubeconfig settings; with an explicit server and no explicit file
  * or context, a missing or unusable kubeconfig is no error (the server
  * flag alone is enough, as with kubectl --server). */
 static int load_config(const kapi_client_config *cfg, kapi_kubeconfig **ret,
                        char *err, size_t errlen)
 {
-  int r = kapi_kubeconfig_load(cfg->kubeconfig, cfg->context, ret, err,
-                               errlen);
+  int direct = cfg->server && cfg->token && !cfg->kubeconfig && !cfg->context;
+  int r = direct ? -ENOENT
+                 : kapi_kubeconfig_load(cfg->kubeconfig, cfg->context, ret,
+                                        err, errlen);
 
   if (r < 0 && cfg->server && !cfg->kubeconfig && !cfg->context) {
-    LOG_V(2, "ignoring the kubeconfig: %s", err ? err : "");
+    if (!direct)
+      LOG_V(2, "ignoring the kubeconfig: %s", err ? err : "");
     if (!(*ret = calloc(1, sizeof **ret)))
       return -ENOMEM;
-    return 0;
+    r = 0;
+  }
+  if (r == 0 && (r = apply_direct(cfg, *ret)) < 0) {
+    kapi_kubeconfig_free(*ret);
+    *ret = NULL;
   }
   return r;
 }

@@ -64,6 +64,10 @@ int kapi_kubeconfig_in_cluster(kapi_kubeconfig **ret, char *err,
                                size_t errlen);
 
 void kapi_kubeconfig_free(kapi_kubeconfig *kc);
+/* Puts the kubeconfig's TLS and basic-auth settings on a libcurl easy
+ * handle (a CURL *; kc borrowed): the REST client's, and kapictl's own
+ * requests for Tables. */
+void kapi__kubeconfig_curl_tls(const kapi_kubeconfig *kc, void *handle);
 
 /* Decodes standard base64 (whitespace ignored) with OpenSSL's EVP
  * decoder.  *ret (NUL-terminated for convenience) owned by the caller.

@@ -246,6 +246,10 @@ int kl_start(kl *k, char *err, size_t errlen)
     rc = spawn(k, kl_pleg_main, k);
   if (rc == 0)
     rc = spawn(k, loop_main, k);
+  if (rc == 0 && k->opt.pod_manifest_path &&
+      (rc = kl_static_new(k, k->opt.pod_manifest_path,
+                          k->opt.file_check_ns, &k->statics)) == 0)
+    rc = spawn(k, kl_static_main, k->statics);
   if (rc == 0)
     rc = kapi_informer_start(k->informer);
   if (rc < 0)
@@ -285,6 +289,7 @@ void kl_free(kl *k)
     kapi_informer_free(k->informer);
   if (k->recorder)
     kapi_recorder_free(k->recorder);
+  kl_static_free(k->statics);
   kapi__strmap_free(k->pods, free_pod);
   kapi__strmap_free(k->sandboxes, free);
   kapi__strmap_free(k->nodes, NULL);

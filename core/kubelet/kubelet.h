@@ -34,6 +34,7 @@
 #include "kapi/plugin.h"
 #include "machine.h"
 #include "podstatus.h"
+#include "static_pods.h"
 #include "strmap.h"
 #include "workqueue.h"
 
@@ -51,6 +52,8 @@ typedef struct kl_options {
   double qps;               /* API client QPS (main.c); 0: 50 per node */
   const char *address;      /* the kubelet server's address; NULL: 127.0.0.1 */
   int port;                 /* its port; 0: any free one */
+  const char *pod_manifest_path; /* static pods' directory; NULL: none */
+  int64_t file_check_ns;    /* --file-check-frequency; 0: 20 s */
 } kl_options;
 
 /* One node this process runs. */
@@ -120,6 +123,7 @@ struct kl {
   size_t n_beats;
   struct kl_logserver *logserver; /* NULL with hollow nodes */
   int kubelet_port;         /* reported as daemonEndpoints; 0 = none */
+  kl_static *statics;       /* the file pod source; NULL without one */
 };
 
 /* ---- lifecycle (kubelet.c) ---------------------------------------------- */

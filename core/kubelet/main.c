@@ -63,6 +63,11 @@ static void usage(FILE *out)
 "  --workers N                       pod workers (default 8)\n"
 "  --kube-api-qps QPS                API requests per second (default 50 per\n"
 "                                    node)\n"
+"  --pod-manifest-path DIR           run the Pods of DIR's *.yaml, *.yml and\n"
+"                                    *.json files as static pods, mirrored in\n"
+"                                    the API server\n"
+"  --file-check-frequency D          how often DIR is read again besides its\n"
+"                                    change notifications (default 20s)\n"
 "  -v, --v N                         log verbosity\n"
 "  -h, --help                        this help\n",
           KAPI_PLUGINDIR);
@@ -82,7 +87,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
   enum { O_HOSTNAME = KAPI_DAEMON_O_END, O_NODE_IP, O_RUNTIME, O_ROOT, O_CPU,
          O_MEMORY, O_MAX_PODS, O_HOLLOW, O_STATUS, O_WORKERS, O_QPS, O_ADDRESS,
-         O_PORT };
+         O_PORT, O_MANIFESTS, O_FILE_CHECK };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, KAPI_DAEMON_O_KUBECONFIG},
       {"master", required_argument, NULL, KAPI_DAEMON_O_MASTER},
@@ -100,6 +105,8 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"kube-api-qps", required_argument, NULL, O_QPS},
       {"address", required_argument, NULL, O_ADDRESS},
       {"port", required_argument, NULL, O_PORT},
+      {"pod-manifest-path", required_argument, NULL, O_MANIFESTS},
+      {"file-check-frequency", required_argument, NULL, O_FILE_CHECK},
       {"v", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -112,6 +119,7 @@ static int parse_options(int argc, char **argv, struct options *o)
   o->kl.status_period_ns = 10 * KL_NS_PER_S;
   o->kl.address = "127.0.0.1";
   o->kl.port = 10250;
+  o->kl.file_check_ns = 20 * KL_NS_PER_S;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) != -1) {
     if ((r = kapi_daemon_flag(&o->f, c, optarg)) < 0)
       return -1;
@@ -151,6 +159,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         return -1;
       }
       break;
+    case O_MANIFESTS: o->kl.pod_manifest_path = *optarg ? optarg : NULL; break;
+    case O_FILE_CHECK:
+      if (kl_parse_duration(optarg, &o->kl.file_check_ns) < 0 ||
+          o->kl.file_check_ns < 100000000) {
+        fprintf(stderr, "invalid --file-check-frequency %s\n", optarg);
+        return -1;
+      }
+      break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }
@@ -161,6 +177,10 @@ static int parse_options(int argc, char **argv, struct options *o)
   }
   if (o->kl.hollow < 0 || o->kl.max_pods < 0) {
     fprintf(stderr, "--hollow-nodes and --max-pods must not be negative\n");
+    return -1;
+  }
+  if (o->kl.hollow > 0 && o->kl.pod_manifest_path) {
+    fprintf(stderr, "--pod-manifest-path cannot be used with --hollow-nodes\n");
     return -1;
   }
   if (o->kl.hollow > 0)

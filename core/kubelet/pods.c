@@ -94,6 +94,11 @@ static void on_change(void *arg, kapi_cobj *o)
 
   if (!uid || !node)
     return;
+  /* Mirror pods are the API's view of static pods, never run. */
+  if (kl_static_is_mirror(o->obj)) {
+    kl_static_mirror_event(k, o->obj);
+    return;
+  }
   pthread_mutex_lock(&k->mu);
   p = kapi__strmap_get(k->pods, uid);
   if (!p) {
@@ -138,6 +143,10 @@ static void on_delete(void *arg, kapi_cobj *o)
   kl_pod *p;
   if (!uid)
     return;
+  if (kl_static_is_mirror(o->obj)) {
+    kl_static_mirror_event(k, o->obj);
+    return;
+  }
   pthread_mutex_lock(&k->mu);
   p = kapi__strmap_get(k->pods, uid);
   if (p) {

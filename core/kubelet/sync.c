@@ -319,22 +319,33 @@ static void write_status(ctx *c, int terminal)
       .terminal = terminal,
   };
   const kj *api = kj_get(c->pod, "status");
-  kj *st = kl_pod_status(&v, p->status, c->now / KL_NS_PER_S), *patch, *ps;
+  kj *st, *patch, *ps, *mirror_status = NULL;
   kapi_result res;
-  char *body;
+  char *body, uid[64];
   int rc;
 
-  if (!st)
-    return;
-  if (p->status && kl_status_equal(st, p->status) &&
-      (kj_equal(st, api) || c->now - p->status_written_ns < RESYNC_NS)) {
+  /* A static pod's status goes to its mirror pod (none yet: the mirror
+   * pod's arrival queues the pod again). */
+  snprintf(uid, sizeof uid, "%s", p->uid);
+  if (kl_static_is_static(c->pod)) {
+    if (kl_static_mirror_of(c->k, c->pod, uid, sizeof uid,
+                            &mirror_status) < 0)
+      return;
+    api = mirror_status;
+  }
+  st = kl_pod_status(&v, p->status, c->now / KL_NS_PER_S);
+  if (!st || (p->status && kl_status_equal(st, p->status) &&
+              (kj_equal(st, api) ||
+               c->now - p->status_written_ns < RESYNC_NS))) {
     kj_free(st);
+    kj_free(mirror_status);
     return;
   }
   patch = kj_object();
-  kj_set_str(kj_child_object(patch, "metadata"), "uid", p->uid);
+  kj_set_str(kj_child_object(patch, "metadata"), "uid", uid);
   ps = kj_clone(st);
   null_dropped(ps, p->status ? p->status : api);
+  kj_free(mirror_status);
   kj_set(patch, "status", ps);
   body = kj_dump(patch, NULL);
   kj_free(patch);
@@ -494,9 +505,11 @@ static void sync_terminating(ctx *c, int removed)
 
   if (!p->terminated) {
     /* A pod removed from the API without grace is killed with the
-     * minimum one. */
+     * minimum one; a static pod removed from its file, with its own. */
     refresh(k, p);
-    kill_containers(c, removed ? MIN_GRACE_S : pod_grace(c->pod));
+    kill_containers(c, removed && !kl_static_is_static(c->pod)
+                           ? MIN_GRACE_S
+                           : pod_grace(c->pod));
     if (p->has_sandbox)
       k->rt->stop_pod_sandbox(k->rt_st, p->sandbox_id);
     refresh(k, p);

@@ -112,3 +112,21 @@ void kapi__sb_free(struct kapi__sbuf *b)
   free(b->s);
   memset(b, 0, sizeof *b);
 }
+
+void kapi__sb_put_escaped(struct kapi__sbuf *b, const char *s)
+{
+  static const char hex[] = "0123456789ABCDEF";
+
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      kapi__sb_putc(b, (char)c);
+    } else {
+      kapi__sb_putc(b, '%');
+      kapi__sb_putc(b, hex[c >> 4]);
+      kapi__sb_putc(b, hex[c & 15]);
+    }
+  }
+}

@@ -37,6 +37,9 @@ void kapi__sb_reserve(struct kapi__sbuf *b, size_t extra);
 void kapi__sb_putn(struct kapi__sbuf *b, const char *s, size_t n);
 void kapi__sb_puts(struct kapi__sbuf *b, const char *s);
 void kapi__sb_putc(struct kapi__sbuf *b, char c);
+/* s percent-encoded for a URL path segment or query value: everything
+ * but RFC 3986's unreserved characters (as curl_easy_escape). */
+void kapi__sb_put_escaped(struct kapi__sbuf *b, const char *s);
 void kapi__sb_printf(struct kapi__sbuf *b, const char *fmt, ...)
     KAPI_PRINTF(2, 3);
 /* `ap` is consumed, as by vsnprintf. */

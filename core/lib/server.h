@@ -75,6 +75,13 @@ struct kapi_server {
   /* sa_token.h; borrowed, NULL = no TokenRequest (serviceaccounts/token
    * answers 404, as upstream without a signing key). */
   struct kapi_sa_signer *sa_signer;
+  /* The loopback client's credential, as upstream's: a random bearer
+   * token only this process knows (main.c makes it at start), which the
+   * chain authenticates as "system:apiserver" (groups system:masters,
+   * system:authenticated) before any authenticator.  Borrowed; NULL =
+   * none. */
+  const char *loopback_token;
+  const char *loopback_uid;
 };
 
 /* Starts one listener.  May be called twice on one server, once for

@@ -27,6 +27,13 @@ typedef struct kapi_client_config {
   int burst;              /* bucket size; 0 = 100 */
   const char *user_agent; /* NULL = "kapi/<version>" */
   int max_retries;        /* on connection errors, 429 and 5xx; 0 = 5 */
+  /* Direct settings, as a rest.Config built without a kubeconfig (an
+   * in-process loopback client).  Each overrides the kubeconfig's; with
+   * `server` and `token` set and neither `kubeconfig` nor `context`, no
+   * kubeconfig file is read at all. */
+  const char *token;      /* bearer token (copied) */
+  const char *ca_file;    /* PEM bundle the server is verified against */
+  int insecure;           /* skip TLS verification of the server */
 } kapi_client_config;
 
 /* Reads the kubeconfig (clusters, users, contexts: server, CA data/file,
