@@ -13,10 +13,8 @@
 #define FIELD_MANAGER "kapictl"
 
 typedef struct apply_ctx {
-  kc_ctx *ctx;
+  kc_each each; /* first: kc_each_object hands this to apply_one */
   const char *manager;
-  kc_errors e;
-  size_t count;
 } apply_ctx;
 
 static const char *rv_of(const kj *obj)
@@ -34,20 +32,20 @@ static int apply_one(kapi_info *info, void *arg, kapi_errlist *errs)
   int r;
 
   /* What is there now, to tell created/configured/unchanged apart. */
-  r = kapi_helper_get(ac->ctx->client, info, &before, &res);
+  r = kapi_helper_get(ac->each.ctx->client, info, &before, &res);
   if (r < 0 && r != -ENOENT) {
-    kc_server_error(&ac->e, errs, &res, r,
+    kc_server_error(&ac->each.e, errs, &res, r,
                     "retrieving current configuration of", info->source);
     return r;
   }
-  r = kapi_helper_apply(ac->ctx->client, info, ac->manager, &after, &res);
+  r = kapi_helper_apply(ac->each.ctx->client, info, ac->manager, &after, &res);
   if (r < 0) {
-    kc_server_error(&ac->e, errs, &res, r, before ? "patching" : "creating",
+    kc_server_error(&ac->each.e, errs, &res, r, before ? "patching" : "creating",
                     info->source);
     kj_free(before);
     return r;
   }
-  ac->count++;
+  ac->each.count++;
   if (!before)
     what = "created";
   else if (rv_of(before) && rv_of(after) &&
@@ -66,26 +64,7 @@ static int apply_one(kapi_info *info, void *arg, kapi_errlist *errs)
 int kc_cmd_apply(kc_flags *f)
 {
   apply_ctx ac = {0};
-  kc_ctx ctx;
-  kapi_errlist errs = {0};
-  kapi_visitor *v;
-  int rc;
 
-  if (f->nfiles == 0)
-    return kc_fail("must specify one of -f and -k");
-  if (f->nargs > 0)
-    return kc_fail("Unexpected args: [%s]", f->args[0]);
-  if (kc_connect(&ctx, f))
-    return 1;
-  ac.ctx = &ctx;
   ac.manager = f->field_manager ? f->field_manager : FIELD_MANAGER;
-  if ((v = kc_file_visitor(&ctx, f, 1, &errs))) {
-    kapi_visit(v, apply_one, &ac, &errs);
-    kapi_visitor_free(v);
-  }
-  if (errs.n == 0 && ac.count == 0)
-    kapi_errlist_add(&errs, "no objects passed to apply");
-  rc = kc_report(&ac.e, &errs);
-  kc_close(&ctx);
-  return rc;
+  return kc_each_object(f, "apply", apply_one, &ac.each);
 }

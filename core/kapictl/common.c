@@ -755,3 +755,29 @@ kj *kc_as_list(kj *items)
   }
   return list;
 }
+
+int kc_each_object(kc_flags *f, const char *verb, kapi_visit_fn fn,
+                   kc_each *each)
+{
+  kapi_errlist errs = {0};
+  kapi_visitor *v;
+  kc_ctx ctx;
+  int rc;
+
+  if (f->nfiles == 0)
+    return kc_fail("must specify one of -f and -k");
+  if (f->nargs > 0)
+    return kc_fail("Unexpected args: [%s]", f->args[0]);
+  if (kc_connect(&ctx, f))
+    return 1;
+  each->ctx = &ctx;
+  if ((v = kc_file_visitor(&ctx, f, 1, &errs))) {
+    kapi_visit(v, fn, each, &errs);
+    kapi_visitor_free(v);
+  }
+  if (errs.n == 0 && each->count == 0)
+    kapi_errlist_add(&errs, "no objects passed to %s", verb);
+  rc = kc_report(&each->e, &errs);
+  kc_close(&ctx);
+  return rc;
+}

@@ -90,6 +90,20 @@ void kc_server_error(kc_errors *e, kapi_errlist *into, const kapi_result *res,
                      int r, const char *verb, const char *source);
 /* Prints l to stderr and clears it (and e); the exit code: 0 if empty. */
 int kc_report(kc_errors *e, kapi_errlist *l);
+
+/* What create and apply share: each object of -f goes to one function,
+ * which counts it and records errors here. */
+typedef struct kc_each {
+  kc_ctx *ctx;
+  kc_errors e;
+  size_t count;
+} kc_each;
+
+/* Connects, visits every object of f's files with fn (arg's first member
+ * is a kc_each), and reports as kubectl does ("no objects passed to
+ * VERB" when there were none).  Returns the exit code. */
+int kc_each_object(kc_flags *f, const char *verb, kapi_visit_fn fn,
+                   kc_each *arg);
 /* Prints one error now ("error: ..." unless it says otherwise); 1. */
 int kc_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

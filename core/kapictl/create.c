@@ -11,15 +11,10 @@
 
 #include "common.h"
 
-typedef struct create_ctx {
-  kc_ctx *ctx;
-  kc_errors e;
-  size_t count;
-} create_ctx;
 
 static int create_one(kapi_info *info, void *arg, kapi_errlist *errs)
 {
-  create_ctx *cc = arg;
+  kc_each *cc = arg;
   kapi_result res;
   kj *created = NULL;
   const char *name;
@@ -43,26 +38,7 @@ static int create_one(kapi_info *info, void *arg, kapi_errlist *errs)
 
 int kc_cmd_create(kc_flags *f)
 {
-  create_ctx cc = {0};
-  kc_ctx ctx;
-  kapi_errlist errs = {0};
-  kapi_visitor *v;
-  int rc;
+  kc_each each = {0};
 
-  if (f->nfiles == 0)
-    return kc_fail("must specify one of -f and -k");
-  if (f->nargs > 0)
-    return kc_fail("Unexpected args: [%s]", f->args[0]);
-  if (kc_connect(&ctx, f))
-    return 1;
-  cc.ctx = &ctx;
-  if ((v = kc_file_visitor(&ctx, f, 1, &errs))) {
-    kapi_visit(v, create_one, &cc, &errs);
-    kapi_visitor_free(v);
-  }
-  if (errs.n == 0 && cc.count == 0)
-    kapi_errlist_add(&errs, "no objects passed to create");
-  rc = kc_report(&cc.e, &errs);
-  kc_close(&ctx);
-  return rc;
+  return kc_each_object(f, "create", create_one, &each);
 }

@@ -659,7 +659,7 @@ int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
   struct entry *mine;
   char ts[32], who[300], err[256];
   size_t i;
-  int rc = -ENOMEM;
+  int rc = -ENOMEM, same;
 
   if (!sa || !others || !cc.causes ||
       load_entries(&es, kj_ptr(*obj, "/metadata/managedFields")) < 0)
@@ -716,11 +716,18 @@ int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
     goto out;
   for (i = rm.n; i-- > 0;)
     remove_path(*obj, &rm.paths[i]);
+  /* An apply that changes nothing of the manager's keeps its timestamp,
+   * so that it stays a no-op (upstream's
+   * IgnoreManagedFieldsTimestampsTransformer). */
+  same = mine->set && mine->time && mine->api_version &&
+         !strcmp(mine->api_version, api_version) && kj_equal(mine->set, sa);
   kj_free(mine->set);
   mine->set = kj_clone(sa);
-  kapi_rfc3339(now, ts, sizeof ts);
-  mine->api_version = api_version;
-  mine->time = ts;
+  if (!same) {
+    kapi_rfc3339(now, ts, sizeof ts);
+    mine->api_version = api_version;
+    mine->time = ts;
+  }
   if (!(objset = set_of(*obj, kind)))
     goto out;
   prune(&es, objset);

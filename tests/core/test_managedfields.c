@@ -122,6 +122,32 @@ static void test_apply_removes_fields(void **state)
   kj_free(a2);
 }
 
+/* Applying the same configuration again changes nothing, timestamp
+ * included, so the server can see a no-op; a real change moves it. */
+static void test_apply_again_keeps_time(void **state)
+{
+  kj *obj = kj_object(), *before;
+  kj *a1 = J("{'metadata':{'name':'p','labels':{'a':'1'}}}");
+  kj *a2 = J("{'metadata':{'name':'p','labels':{'a':'2'}}}");
+  kapi_error e;
+  (void)state;
+  kapi_error_init(&e);
+  assert_int_equal(kapi_managed_apply(&obj, a1, "Pod", "m", "v1", 0, 100, &e),
+                   0);
+  before = kj_clone(obj);
+  assert_int_equal(kapi_managed_apply(&obj, a1, "Pod", "m", "v1", 0, 5000, &e),
+                   0);
+  assert_true(kj_equal(obj, before));
+  assert_int_equal(kapi_managed_apply(&obj, a2, "Pod", "m", "v1", 0, 5000, &e),
+                   0);
+  assert_false(kj_equal(kj_ptr(obj, "/metadata/managedFields/0/time"),
+                        kj_ptr(before, "/metadata/managedFields/0/time")));
+  kj_free(before);
+  kj_free(obj);
+  kj_free(a1);
+  kj_free(a2);
+}
+
 static void test_apply_conflict_and_force(void **state)
 {
   kj *obj = J("{'metadata':{'name':'r'},'spec':{'replicas':1}}");
@@ -183,6 +209,7 @@ int main(void)
     cmocka_unit_test(test_fieldset_merge_keys),
     cmocka_unit_test(test_update_moves_ownership),
     cmocka_unit_test(test_apply_removes_fields),
+    cmocka_unit_test(test_apply_again_keeps_time),
     cmocka_unit_test(test_apply_conflict_and_force),
     cmocka_unit_test(test_same_value_is_shared),
   };
