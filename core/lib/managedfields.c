@@ -646,6 +646,34 @@ static void remove_path(kj *obj, const struct path *p)
   }
 }
 
+/* Equal as objects, whatever their managedFields say. */
+static int same_but_managed(const kj *a, const kj *b)
+{
+  size_t i, n = kj_len(a);
+
+  if (!a || !b || a->type != KJ_OBJECT || b->type != KJ_OBJECT ||
+      n != kj_len(b))
+    return 0;
+  for (i = 0; i < n; i++) {
+    const char *k = kj_key_at(a, i);
+    const kj *x = kj_at(a, i), *y = kj_get(b, k);
+    if (!strcmp(k, "metadata")) {
+      size_t j, m = kj_len(x), mx = m, my = kj_len(y);
+      mx -= kj_get(x, "managedFields") != NULL;
+      my -= kj_get(y, "managedFields") != NULL;
+      if (!y || mx != my)
+        return 0;
+      for (j = 0; j < m; j++)
+        if (strcmp(kj_key_at(x, j), "managedFields") &&
+            !kj_equal(kj_at(x, j), kj_get(y, kj_key_at(x, j))))
+          return 0;
+    } else if (!kj_equal(x, y)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
                        const char *manager, const char *api_version,
                        int force, int64_t now, kapi_error *e)
@@ -655,7 +683,7 @@ int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
   struct remove_ctx rm = {0};
   struct path p = {.n = 0};
   kj *sa = set_of(applied, kind), *others = kj_object(), *cfg = NULL;
-  kj *removed = NULL, *prev = NULL, *objset = NULL;
+  kj *removed = NULL, *prev = NULL, *objset = NULL, *orig = NULL;
   struct entry *mine;
   char ts[32], who[300], err[256];
   size_t i;
@@ -699,6 +727,8 @@ int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
   if (!(cfg = kj_clone(applied)))
     goto out;
   kj_remove(kj_get(cfg, "metadata"), "managedFields");
+  if (!(orig = kj_clone(*obj)))
+    goto out;
   if (kapi_strategic_merge_patch(obj, cfg, kind, err, sizeof err) < 0) {
     kapi_error_bad_request(e, "%s", err);
     rc = -EINVAL;
@@ -720,7 +750,8 @@ int kapi_managed_apply(kj **obj, const kj *applied, const char *kind,
    * so that it stays a no-op (upstream's
    * IgnoreManagedFieldsTimestampsTransformer). */
   same = mine->set && mine->time && mine->api_version &&
-         !strcmp(mine->api_version, api_version) && kj_equal(mine->set, sa);
+         !strcmp(mine->api_version, api_version) && kj_equal(mine->set, sa) &&
+         same_but_managed(*obj, orig);
   kj_free(mine->set);
   mine->set = kj_clone(sa);
   if (!same) {
@@ -746,6 +777,7 @@ out:
   kj_free(prev);
   kj_free(removed);
   kj_free(objset);
+  kj_free(orig);
   return rc;
 }
 
