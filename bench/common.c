@@ -17,9 +17,11 @@
 
 struct bench_pool {
   CURLM *multi;
+  CURLSH *share; /* the TLS session cache every handle uses */
   struct curl_slist *headers;
   bench_req *reqs;
   int n;
+  int primed;    /* some request has completed on the pool */
 };
 
 double bench_now(void)
@@ -100,7 +102,22 @@ static size_t on_response_data(char *p, size_t size, size_t n, void *arg)
   return size * n;
 }
 
-static int setup_easy(bench_pool *p, bench_req *req)
+/* The TLS options of one handle; libcurl copies the strings. */
+static int setup_tls(CURL *e, const bench_auth *auth)
+{
+  if (!auth)
+    return 0;
+  if ((auth->cacert &&
+       curl_easy_setopt(e, CURLOPT_CAINFO, auth->cacert) != CURLE_OK) ||
+      (auth->cert &&
+       curl_easy_setopt(e, CURLOPT_SSLCERT, auth->cert) != CURLE_OK) ||
+      (auth->key &&
+       curl_easy_setopt(e, CURLOPT_SSLKEY, auth->key) != CURLE_OK))
+    return -1;
+  return 0;
+}
+
+static int setup_easy(bench_pool *p, bench_req *req, const bench_auth *auth)
 {
   CURL *e = curl_easy_init();
 
@@ -114,13 +131,21 @@ static int setup_easy(bench_pool *p, bench_req *req)
       curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1) ||
       curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L) ||
       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
+      /* A multi shares its connections and DNS cache among its handles,
+       * but each handle of libcurl 7.88 (Debian 12's) keeps its own TLS
+       * session cache: without the share, no connection could resume
+       * another's session. */
+      curl_easy_setopt(e, CURLOPT_SHARE, p->share) ||
       /* A stuck server must not hang a benchmark run forever. */
-      curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L))
+      curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L) ||
+      setup_tls(e, auth) < 0)
     return -1;
   return 0;
 }
 
-bench_pool *bench_pool_new(int connections)
+/* The request headers of every handle: JSON both ways, and the bearer
+ * token if there is one. */
+static int setup_headers(bench_pool *p, const bench_auth *auth)
 {
   static const char *const headers[] = {
     "Content-Type: application/json",
@@ -128,6 +153,47 @@ bench_pool *bench_pool_new(int connections)
     /* curl would otherwise wait for a 100 Continue before larger bodies. */
     "Expect:",
   };
+  bench_buf bearer = { 0 };
+  struct curl_slist *l;
+  int rc = 0;
+
+  for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+    if (!(l = curl_slist_append(p->headers, headers[i])))
+      return -1;
+    p->headers = l;
+  }
+  if (!auth || !auth->token)
+    return 0;
+  if (bench_buf_printf(&bearer, "Authorization: Bearer %s", auth->token) < 0 ||
+      !(l = curl_slist_append(p->headers, bearer.data)))
+    rc = -1;
+  else
+    p->headers = l;
+  if (bearer.data) /* a credential: do not leave it in freed memory */
+    explicit_bzero(bearer.data, bearer.cap);
+  bench_buf_free(&bearer);
+  return rc;
+}
+
+/* One TLS session cache for the pool.  No lock functions: a pool is only
+ * ever driven by one thread. */
+static int setup_share(bench_pool *p)
+{
+  if (!(p->share = curl_share_init()))
+    return -1;
+  if (curl_share_setopt(p->share, CURLSHOPT_SHARE,
+                        CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+    return -1;
+  return 0;
+}
+
+bench_pool *bench_pool_new(int connections)
+{
+  return bench_pool_new_auth(connections, NULL);
+}
+
+bench_pool *bench_pool_new_auth(int connections, const bench_auth *auth)
+{
   bench_pool *p = calloc(1, sizeof *p);
 
   if (!p)
@@ -135,15 +201,9 @@ bench_pool *bench_pool_new(int connections)
   p->n = connections;
   p->multi = curl_multi_init();
   p->reqs = calloc((size_t)connections, sizeof *p->reqs);
-  if (!p->multi || !p->reqs)
+  if (!p->multi || !p->reqs || setup_share(p) < 0 ||
+      setup_headers(p, auth) < 0)
     goto fail;
-  for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
-    struct curl_slist *l = curl_slist_append(p->headers, headers[i]);
-
-    if (!l)
-      goto fail;
-    p->headers = l;
-  }
   /* Exactly one connection per handle, all kept in the cache, and no
    * pipelining: each connection carries one request at a time. */
   if (curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -152,7 +212,7 @@ bench_pool *bench_pool_new(int connections)
       curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING))
     goto fail;
   for (int i = 0; i < connections; i++)
-    if (setup_easy(p, &p->reqs[i]) < 0)
+    if (setup_easy(p, &p->reqs[i], auth) < 0)
       goto fail;
   return p;
 fail:
@@ -173,6 +233,9 @@ void bench_pool_free(bench_pool *p)
   free(p->reqs);
   if (p->multi)
     curl_multi_cleanup(p->multi);
+  /* Last: a share still used by a handle cannot be cleaned up. */
+  if (p->share)
+    curl_share_cleanup(p->share);
   curl_slist_free_all(p->headers);
   free(p);
 }
@@ -212,6 +275,7 @@ static int submit(phase_run *r, bench_req *req)
     fprintf(stderr, "curl_multi_add_handle: %s\n", curl_multi_strerror(mc));
     return -1;
   }
+  req->busy = 1;
   r->submitted++;
   r->in_flight++;
   return 0;
@@ -261,7 +325,9 @@ static int complete(phase_run *r, bench_req *req, CURLcode rc, double now)
     st->errors++;
     report_error(st, req, rc, status);
   }
+  req->busy = 0;
   r->in_flight--;
+  r->pool->primed = 1;
   if (r->ph->record && record_latency(st, (now - req->submitted) * 1e3) < 0) {
     fprintf(stderr, "out of memory for latencies\n");
     return -1;
@@ -294,6 +360,20 @@ static int reap_and_resubmit(phase_run *r)
   return 0;
 }
 
+/* Puts idle handles to work: those a phase of fewer requests than
+ * connections left idle, and, once the pool's first request is done, the
+ * ones that waited for it (see bench_pool_run). */
+static int fill_idle(phase_run *r)
+{
+  bench_pool *p = r->pool;
+  double now = bench_now();
+
+  for (int i = 0; i < p->n && r->in_flight < p->n && may_submit(r, now); i++)
+    if (!p->reqs[i].busy && submit(r, &p->reqs[i]) < 0)
+      return -1;
+  return 0;
+}
+
 int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st)
 {
   phase_run r = { .pool = p, .ph = ph, .st = st };
@@ -303,14 +383,19 @@ int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st)
   *st = (bench_stats){ 0 };
   if (ph->duration > 0)
     r.deadline = start + ph->duration;
-  for (int i = 0; i < p->n && may_submit(&r, start); i++)
+  /* A new pool's first request goes alone: its TLS session lands in the
+   * shared cache before the other connections open, and they resume it
+   * (when the server issues tickets) rather than all doing a full
+   * handshake at once.  One request's delay, once per pool. */
+  for (int i = 0; i < (p->primed ? p->n : 1) && may_submit(&r, start); i++)
     if (submit(&r, &p->reqs[i]) < 0)
       return -1;
   while (r.in_flight > 0) {
     int running;
     CURLMcode mc = curl_multi_perform(p->multi, &running);
 
-    if (mc == CURLM_OK && reap_and_resubmit(&r) < 0) {
+    if (mc == CURLM_OK &&
+        (reap_and_resubmit(&r) < 0 || (p->primed && fill_idle(&r) < 0))) {
       rc = -1;
       break;
     }
@@ -325,8 +410,10 @@ int bench_pool_run(bench_pool *p, const bench_phase *ph, bench_stats *st)
   st->elapsed = bench_now() - start;
   /* On failure, leave no handle attached, or the next phase could not
    * add it again. */
-  for (int i = 0; rc < 0 && i < p->n; i++)
+  for (int i = 0; rc < 0 && i < p->n; i++) {
     curl_multi_remove_handle(p->multi, p->reqs[i].easy);
+    p->reqs[i].busy = 0;
+  }
   return rc;
 }
 
@@ -550,6 +637,23 @@ int bench_parse_seconds(const char *opt, const char *s, double *ret)
   return 0;
 }
 
+/* A token goes into a header line: no control characters, which would
+ * end the line and start another. */
+static int parse_token(const char *arg, const char **ret)
+{
+  if (!*arg) {
+    fprintf(stderr, "--token: empty\n");
+    return -1;
+  }
+  for (const char *c = arg; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+      fprintf(stderr, "--token: control characters are not allowed\n");
+      return -1;
+    }
+  *ret = arg;
+  return 0;
+}
+
 int bench_load_opt(bench_load_opts *o, int c, const char *arg,
                    long max_requests)
 {
@@ -566,9 +670,29 @@ int bench_load_opt(bench_load_opts *o, int c, const char *arg,
   case 'w':
     return bench_parse_long("--warmup", arg, 0, max_requests,
                             &o->warmup) < 0 ? -1 : 1;
+  case BENCH_OPT_CACERT:
+    o->auth.cacert = arg;
+    return 1;
+  case BENCH_OPT_CERT:
+    o->auth.cert = arg;
+    return 1;
+  case BENCH_OPT_KEY:
+    o->auth.key = arg;
+    return 1;
+  case BENCH_OPT_TOKEN:
+    return parse_token(arg, &o->auth.token) < 0 ? -1 : 1;
   default:
     return 0;
   }
+}
+
+int bench_load_check(const bench_load_opts *o)
+{
+  if (!o->auth.cert != !o->auth.key) {
+    fprintf(stderr, "--cert and --key go together\n");
+    return -1;
+  }
+  return 0;
 }
 
 /* ---- daemons ------------------------------------------------------------ */

@@ -12,6 +12,12 @@
  * bench_pool_run() drives it, timing each request from submission (the
  * moment its handle is added to the multi) to completion (the moment the
  * multi reports it done).
+ *
+ * Against an https:// server every handle verifies it with the pool's CA
+ * bundle and may present a client certificate or a bearer token; the
+ * handles share one TLS session cache, and a pool's very first request
+ * goes out alone, so that the other connections can resume its session
+ * instead of each doing a full handshake.
  */
 #ifndef KAPI_BENCH_COMMON_H
 #define KAPI_BENCH_COMMON_H
@@ -39,6 +45,7 @@ typedef struct bench_req {
   bench_buf body;     /* request body; must outlive the transfer */
   bench_buf response; /* response body of the request in flight */
   double submitted;   /* bench_now() when it was handed to the multi */
+  int busy;           /* attached to the multi */
 } bench_req;
 
 /* Sets up req for request number seq (URL, method, body), or returns -1. */
@@ -64,6 +71,19 @@ typedef struct bench_stats {
 
 typedef struct bench_pool bench_pool;
 
+/* How the pool's requests authenticate, all optional (NULL: not set):
+ * the CA bundle that verifies an https:// server (default: the system's),
+ * a client certificate and its key, a bearer token.  The strings are
+ * borrowed only while bench_pool_new_auth() runs. */
+typedef struct bench_auth {
+  const char *cacert; /* --cacert FILE */
+  const char *cert;   /* --cert FILE */
+  const char *key;    /* --key FILE */
+  const char *token;  /* --token TOKEN */
+} bench_auth;
+
+/* `connections` handles; auth may be NULL (plain requests). */
+bench_pool *bench_pool_new_auth(int connections, const bench_auth *auth);
 bench_pool *bench_pool_new(int connections);
 void bench_pool_free(bench_pool *p);
 
@@ -111,14 +131,34 @@ typedef struct bench_load_opts {
   long connections;   /* --connections N */
   long requests;      /* --requests N: requests to time */
   long warmup;        /* --warmup N: untimed requests first */
+  bench_auth auth;    /* --cacert, --cert, --key, --token */
 } bench_load_opts;
 
+/* getopt_long values of the options without a short form; above any
+ * character, so that a program's own short options cannot collide. */
+enum {
+  BENCH_OPT_CACERT = 0x100,
+  BENCH_OPT_CERT,
+  BENCH_OPT_KEY,
+  BENCH_OPT_TOKEN,
+};
+
 /* Their getopt_long entries, with the values bench_load_opt takes. */
-#define BENCH_LOAD_LONGOPTS                          \
-  { "server", required_argument, NULL, 's' },        \
-  { "connections", required_argument, NULL, 'c' },   \
-  { "requests", required_argument, NULL, 'n' },      \
-  { "warmup", required_argument, NULL, 'w' }
+#define BENCH_LOAD_LONGOPTS                                   \
+  { "server", required_argument, NULL, 's' },                 \
+  { "connections", required_argument, NULL, 'c' },            \
+  { "requests", required_argument, NULL, 'n' },               \
+  { "warmup", required_argument, NULL, 'w' },                 \
+  { "cacert", required_argument, NULL, BENCH_OPT_CACERT },    \
+  { "cert", required_argument, NULL, BENCH_OPT_CERT },        \
+  { "key", required_argument, NULL, BENCH_OPT_KEY },          \
+  { "token", required_argument, NULL, BENCH_OPT_TOKEN }
+
+/* Their lines for a usage message. */
+#define BENCH_LOAD_USAGE                                                   \
+  "  --cacert FILE       CA bundle to verify an https:// server with\n"     \
+  "  --cert FILE, --key FILE  client certificate (PEM) and its key\n"      \
+  "  --token TOKEN       bearer token (Authorization header)\n"
 
 /* Takes getopt_long's `c` (with argument `arg`, borrowed) if it is one of
  * those options: returns 1 when it was, 0 when it is not, -1 (said on
@@ -126,6 +166,10 @@ typedef struct bench_load_opts {
  * max_requests. */
 int bench_load_opt(bench_load_opts *o, int c, const char *arg,
                    long max_requests);
+
+/* Checks the options together once all are parsed (--cert needs --key
+ * and the other way round); 0, or -1 said on stderr. */
+int bench_load_check(const bench_load_opts *o);
 
 /* Parses a decimal option value in [min, max]; prints why not and
  * returns -1 on error. */

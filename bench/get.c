@@ -1,6 +1,7 @@
 /*
  * get.c - kapi-bench-get: latency and throughput of GETting one object
- * over N keep-alive HTTP/1.1 connections, for a duration or a count.
+ * over N keep-alive HTTP/1.1 connections (http:// or https://), for a
+ * duration or a count.
  *
  * By default it creates its own ~1.5 KB Pod in namespace default, reads
  * it back again and again, and deletes it at the end; --path reads an
@@ -47,6 +48,7 @@ static void usage(FILE *f)
     "  --path PATH         object to read, e.g.\n"
     "                      /api/v1/namespaces/default/pods/web-0 (default:\n"
     "                      create a Pod, read it, delete it afterwards)\n"
+    BENCH_LOAD_USAGE
     "  -h, --help          this help\n"
     "\n"
     "Exits 1 if any GET did not answer 200.\n",
@@ -89,7 +91,7 @@ static int parse_args(int argc, char **argv, get_opts *o)
   }
   if (!o->load.requests && !o->duration)
     o->duration = 5;
-  return 0;
+  return bench_load_check(&o->load);
 }
 
 static int prepare_create(bench_req *req, long seq, void *arg)
@@ -154,7 +156,8 @@ static int run(const void *arg)
   const get_opts *o = arg;
   get_target t = { 0 };
   bench_phase ph = { .prepare = prepare_get, .arg = &t, .expect_status = 200 };
-  bench_pool *pool = bench_pool_new((int)o->load.connections);
+  bench_pool *pool = bench_pool_new_auth((int)o->load.connections,
+                                         &o->load.auth);
   char label[64];
   int rc = 1, created = 0;
 
