@@ -488,6 +488,50 @@ fail:
   return -EINVAL;
 }
 
+/* What a TLS connection's client certificate proved, verified once at
+ * its first request: the chain cannot change within a connection
+ * (TLS 1.3 has no renegotiation, and MHD offers none), so every later
+ * request on it reuses the answer instead of verifying the chain again. */
+struct conn_identity {
+  int checked;
+  int ok;
+  kapi_tls_identity id;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+  struct conn_identity *ci = *socket_context;
+  (void)cls;
+  (void)conn;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    *socket_context = calloc(1, sizeof(struct conn_identity));
+  } else if (ci) {
+    kapi_tls_identity_clear(&ci->id);
+    free(ci);
+    *socket_context = NULL;
+  }
+}
+
+/* A copy of the cached identity for one request (the request owns it). */
+static int copy_identity(const kapi_tls_identity *from, kapi_req *r)
+{
+  size_t i;
+
+  r->tls_client_cn = strdup(from->cn ? from->cn : "");
+  r->tls_client_groups = from->ngroups
+                             ? calloc(from->ngroups, sizeof(char *))
+                             : NULL;
+  if (!r->tls_client_cn || (from->ngroups && !r->tls_client_groups))
+    return -ENOMEM;
+  for (i = 0; i < from->ngroups; i++)
+    if (!(r->tls_client_groups[i] = strdup(from->groups[i])))
+      return -ENOMEM;
+  r->tls_client_ngroups = from->ngroups;
+  return 0;
+}
+
 /* Puts the identity of a verified client certificate on the request.
  * The handshake only asked for the certificate (MHD hands GnuTLS the
  * trust list with GNUTLS_CERT_REQUEST, which never fails the handshake),
@@ -496,7 +540,8 @@ static void tls_peer_identity(kapi_server *srv, struct MHD_Connection *conn,
                               kapi_req *r)
 {
   enum { MAX_CHAIN = 16 };
-  const union MHD_ConnectionInfo *ci;
+  const union MHD_ConnectionInfo *ci, *sc;
+  struct conn_identity *cached;
   const gnutls_datum_t *certs;
   const unsigned char *der[MAX_CHAIN];
   size_t len[MAX_CHAIN];
@@ -506,6 +551,15 @@ static void tls_peer_identity(kapi_server *srv, struct MHD_Connection *conn,
 
   if (!srv->tls || !srv->tls->verifier)
     return;
+  sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  cached = sc ? sc->socket_context : NULL;
+  if (cached && cached->checked) {
+    if (cached->ok && copy_identity(&cached->id, r) < 0)
+      LOG_WARN("out of memory copying a client identity");
+    return;
+  }
+  if (cached)
+    cached->checked = 1;
   ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
   if (!ci || !ci->tls_session)
     return;
@@ -531,6 +585,13 @@ static void tls_peer_identity(kapi_server *srv, struct MHD_Connection *conn,
       off += (size_t)snprintf(groups + off, sizeof groups - off, "%s%s",
                               i ? " " : "", id.groups[i]);
     LOG_V(4, "client certificate: CN=%s O=[%s] verified", id.cn, groups);
+  }
+  if (cached) {
+    cached->ok = 1;
+    cached->id = id;
+    if (copy_identity(&cached->id, r) < 0)
+      LOG_WARN("out of memory copying a client identity");
+    return;
   }
   r->tls_client_cn = id.cn;
   r->tls_client_groups = id.groups;
@@ -697,6 +758,7 @@ int kapi_server_start(kapi_server *srv, const kapi_server_options *opts,
         MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_LIMIT, 10000u,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
         tls->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
