@@ -21,6 +21,7 @@ static const struct {
     {"namespace-controller", "namespace"},
     {"clusterrole-aggregation-controller", "clusterrole-aggregation"},
     {"resourcequota-controller", "resourcequota"},
+    {"deployment-controller", "deployment"},
     {"serviceaccount-controller", "serviceaccount"},
 };
 

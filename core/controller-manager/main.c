@@ -32,7 +32,7 @@ struct options {
   int leader_elect;
   int lease_seconds, renew_seconds, retry_seconds;
   const char *lease_name, *lease_ns;
-  int rs_syncs, gc_syncs, ns_syncs, rq_syncs;
+  int rs_syncs, gc_syncs, ns_syncs, rq_syncs, deploy_syncs;
   const char *rq_period;
   double qps;
   int burst;
@@ -64,6 +64,7 @@ static void usage(FILE *out)
 "  --concurrent-gc-syncs N           garbage collector workers (default 20)\n"
 "  --concurrent-namespace-syncs N    namespace workers (default 10)\n"
 "  --concurrent-resource-quota-syncs N  ResourceQuota workers (default 5)\n"
+"  --concurrent-deployment-syncs N   Deployment workers (default 5)\n"
 "  --resource-quota-sync-period D    full quota recalculation period\n"
 "                                    (default 5m0s)\n"
 "  --kube-api-qps QPS             requests per second to the server (default 20)\n"
@@ -134,7 +135,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
   /* In the order of longopts, which names a bad value's flag. */
   enum { O_CONTROLLERS = KAPI_DAEMON_O_END, O_LEADER, O_LEASE, O_RENEW,
-         O_RETRY, O_LNAME, O_LNS, O_RS, O_GC, O_NS, O_QPS, O_BURST, O_RQ, O_RQ_PERIOD };
+         O_RETRY, O_LNAME, O_LNS, O_RS, O_GC, O_NS, O_QPS, O_BURST, O_RQ, O_RQ_PERIOD, O_DEPLOY };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, KAPI_DAEMON_O_KUBECONFIG},
       {"master", required_argument, NULL, KAPI_DAEMON_O_MASTER},
@@ -153,6 +154,7 @@ static int parse_options(int argc, char **argv, struct options *o)
       {"kube-api-burst", required_argument, NULL, O_BURST},
       {"concurrent-resource-quota-syncs", required_argument, NULL, O_RQ},
       {"resource-quota-sync-period", required_argument, NULL, O_RQ_PERIOD},
+      {"concurrent-deployment-syncs", required_argument, NULL, O_DEPLOY},
       {"v", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -170,6 +172,7 @@ static int parse_options(int argc, char **argv, struct options *o)
   o->gc_syncs = 20;
   o->ns_syncs = 10;
   o->rq_syncs = 5;
+  o->deploy_syncs = 5;
   o->rq_period = "5m0s";
   o->qps = 20;
   o->burst = 30;
@@ -196,6 +199,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     case O_BURST: bad = positive(optarg, &o->burst); break;
     case O_RQ: bad = positive(optarg, &o->rq_syncs); break;
     case O_RQ_PERIOD: o->rq_period = optarg; break;
+    case O_DEPLOY: bad = positive(optarg, &o->deploy_syncs); break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }
@@ -222,8 +226,10 @@ static kj *plugin_config(const struct options *o)
   /* Keyed by plugin name (the namespace controller's plugin is named
    * apart from the namespaces resource plugin). */
   static const char *const names[] = {"replicaset", "garbagecollector",
-                                      "namespace-controller", "resourcequota"};
-  int syncs[] = {o->rs_syncs, o->gc_syncs, o->ns_syncs, o->rq_syncs};
+                                      "namespace-controller", "resourcequota",
+                                      "deployment"};
+  int syncs[] = {o->rs_syncs, o->gc_syncs, o->ns_syncs, o->rq_syncs,
+                 o->deploy_syncs};
   kj *rq = plugins ? kj_child_object(plugins, "resourcequota") : NULL;
   size_t i;
 
@@ -231,7 +237,7 @@ static kj *plugin_config(const struct options *o)
     kj_free(cfg);
     return NULL;
   }
-  for (i = 0; i < 4; i++) {
+  for (i = 0; i < sizeof syncs / sizeof syncs[0]; i++) {
     kj *p = kj_child_object(plugins, names[i]);
     if (!p || kj_set_int(p, "concurrentSyncs", syncs[i]) < 0) {
       kj_free(cfg);
