@@ -7,6 +7,8 @@
  * until then, and in the other daemons, these answer -ENOSYS / 0 / DENY.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +20,112 @@
 
 static kapi_server *bound; /* set before serving, read-only afterwards */
 
+/*
+ * Parsed versions of the objects plugins read.  Admission reads the same
+ * few objects on every request (the namespace, its default
+ * ServiceAccount, its LimitRanges and ResourceQuotas), and parsing their
+ * stored JSON each time was a visible share of a pod create.  A stored
+ * version is immutable, so its parse can be kept and handed out as
+ * clones.  Direct-mapped by key and bounded, so that plugins reading
+ * many objects (pods) cost at most PARSED_SLOTS parsed trees.  An entry
+ * holds a reference to its version: the same pointer is the same
+ * version, and a slot goes stale by itself when the key is written.
+ */
+#define PARSED_SLOTS 256
+
+typedef struct parsed_entry {
+  int refs; /* atomic: the slot's and each reader's */
+  store_obj *o;
+  kj *doc;
+} parsed_entry;
+
+static pthread_mutex_t parsed_mu = PTHREAD_MUTEX_INITIALIZER;
+static parsed_entry *parsed_slots[PARSED_SLOTS];
+
+static void parsed_unref(parsed_entry *e)
+{
+  if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    kj_free(e->doc);
+    store_obj_unref(e->o);
+    free(e);
+  }
+}
+
+static size_t parsed_slot_of(const char *key)
+{
+  uint32_t h = 2166136261u; /* FNV-1a */
+
+  for (; *key; key++)
+    h = (h ^ (unsigned char)*key) * 16777619u;
+  return h % PARSED_SLOTS;
+}
+
+static void parsed_flush(void)
+{
+  size_t i;
+
+  pthread_mutex_lock(&parsed_mu);
+  for (i = 0; i < PARSED_SLOTS; i++) {
+    parsed_unref(parsed_slots[i]);
+    parsed_slots[i] = NULL;
+  }
+  pthread_mutex_unlock(&parsed_mu);
+}
+
+/* The parsed form of o (borrowed from *ret_e, which the caller unrefs). */
+static int parsed_of(store_obj *o, parsed_entry **ret_e)
+{
+  size_t slot = parsed_slot_of(o->key);
+  parsed_entry *e, *old;
+  char err[128];
+  int rc;
+
+  pthread_mutex_lock(&parsed_mu);
+  e = parsed_slots[slot];
+  if (e && e->o == o)
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+  else
+    e = NULL;
+  pthread_mutex_unlock(&parsed_mu);
+  if (e) {
+    *ret_e = e;
+    return 0;
+  }
+  if (!(e = calloc(1, sizeof *e)))
+    return -ENOMEM;
+  rc = kj_parse(o->json, o->len, &e->doc, err, sizeof err);
+  if (rc < 0) {
+    free(e);
+    return -EIO;
+  }
+  e->o = store_obj_ref(o);
+  e->refs = 2; /* the slot's and ours */
+  pthread_mutex_lock(&parsed_mu);
+  old = parsed_slots[slot];
+  parsed_slots[slot] = e;
+  pthread_mutex_unlock(&parsed_mu);
+  parsed_unref(old);
+  *ret_e = e;
+  return 0;
+}
+
+/* A copy the caller owns of o's parsed form. */
+static int parsed_clone(store_obj *o, kj **ret)
+{
+  parsed_entry *e;
+  int rc = parsed_of(o, &e);
+
+  if (rc < 0)
+    return rc;
+  *ret = kj_clone(e->doc);
+  parsed_unref(e);
+  return *ret ? 0 : -ENOMEM;
+}
+
 void kapi_host_bind_server(kapi_server *srv)
 {
+  /* Another server, another store: nothing cached may carry over. */
+  parsed_flush();
   bound = srv;
 }
 
@@ -41,7 +147,7 @@ int kapi_host_store_get(const char *group, const char *resource,
 {
   kapi_resource *res;
   store_obj *o;
-  char *key, err[128];
+  char *key;
   int rc;
 
   if (!bound)
@@ -54,7 +160,7 @@ int kapi_host_store_get(const char *group, const char *resource,
   free(key);
   if (rc < 0)
     return rc;
-  rc = kj_parse(o->json, o->len, (kj **)ret, err, sizeof err);
+  rc = parsed_clone(o, (kj **)ret);
   store_obj_unref(o);
   return rc;
 }
@@ -84,18 +190,14 @@ int kapi_host_store_list(const char *group, const char *resource,
                                        NULL)
                      : -ENOMEM;
   for (i = 0; rc == 0 && i < n; i++) {
-    kj *o = NULL;
-    if (kj_parse(objs[i]->json, objs[i]->len, &o, err, sizeof err) < 0) {
-      rc = -EIO;
+    parsed_entry *e;
+    if ((rc = parsed_of(objs[i], &e)) < 0)
       break;
-    }
-    if (sel && !kapi_label_selector_matches(
-                   sel, kj_get(kj_get(o, "metadata"), "labels"))) {
-      kj_free(o);
-      continue;
-    }
-    if (kj_append(arr, o) < 0)
-      rc = -ENOMEM;
+    /* Only the objects the selector keeps are copied. */
+    if (!sel || kapi_label_selector_matches(
+                    sel, kj_get(kj_get(e->doc, "metadata"), "labels")))
+      rc = kj_append(arr, kj_clone(e->doc)) < 0 ? -ENOMEM : 0;
+    parsed_unref(e);
   }
   for (i = 0; i < n; i++)
     store_obj_unref(objs[i]);

@@ -124,10 +124,12 @@ static long object_find(const kj *obj, const char *key)
   return -1;
 }
 
+/* Sized once and filled in order: the source's keys are already unique,
+ * so no lookup per member (kj_set's would make a clone quadratic). */
 kj *kj_clone(const kj *v)
 {
   kj *c;
-  size_t i;
+  size_t i, n;
   if (!v)
     return NULL;
   switch (v->type) {
@@ -142,17 +144,31 @@ kj *kj_clone(const kj *v)
     break;
   }
   c = node_new(v->type);
-  if (!c)
+  n = v->u.c.n;
+  if (!c || !n)
+    return c;
+  c->u.c.items = malloc(n * sizeof *c->u.c.items);
+  if (v->type == KJ_OBJECT)
+    c->u.c.keys = malloc(n * sizeof *c->u.c.keys);
+  if (!c->u.c.items || (v->type == KJ_OBJECT && !c->u.c.keys)) {
+    kj_free(c);
     return NULL;
-  for (i = 0; i < v->u.c.n; i++) {
+  }
+  c->u.c.cap = n;
+  for (i = 0; i < n; i++) {
     kj *item = kj_clone(v->u.c.items[i]);
-    int r = item ? (v->type == KJ_OBJECT ? kj_set(c, v->u.c.keys[i], item)
-                                          : kj_append(c, item))
-                 : -ENOMEM;
-    if (r < 0) {
-      kj_free(c);
+    char *k = NULL;
+    if (item && v->type == KJ_OBJECT && !(k = strdup(v->u.c.keys[i]))) {
+      kj_free(item);
+      item = NULL;
+    }
+    if (!item) {
+      kj_free(c); /* frees the c->u.c.n members cloned so far */
       return NULL;
     }
+    if (k)
+      c->u.c.keys[i] = k;
+    c->u.c.items[c->u.c.n++] = item;
   }
   return c;
 }
@@ -311,15 +327,57 @@ static kj *step(const kj *v, const char *tok)
   return NULL;
 }
 
+/* Member `seg` (n bytes, no escapes) of an object: no copy of the token. */
+static kj *member_n(const kj *obj, const char *seg, size_t n)
+{
+  size_t i;
+  for (i = 0; i < obj->u.c.n; i++)
+    if (!strncmp(obj->u.c.keys[i], seg, n) && obj->u.c.keys[i][n] == '\0')
+      return obj->u.c.items[i];
+  return NULL;
+}
+
+/* step() for an unescaped token given as (seg, n); tok is scratch. */
+static kj *step_n(const kj *v, const char *seg, size_t n, char *tok)
+{
+  size_t i, idx = 0;
+  if (v->type == KJ_OBJECT)
+    return member_n(v, seg, n);
+  if (v->type != KJ_ARRAY)
+    return NULL;
+  for (i = 0; i < n && i < 18 && seg[i] >= '0' && seg[i] <= '9'; i++)
+    idx = idx * 10 + (size_t)(seg[i] - '0');
+  if (i == n && n && !(seg[0] == '0' && n > 1))
+    return kj_at(v, idx);
+  memcpy(tok, seg, n); /* anything else: parse_index decides, as before */
+  tok[n] = '\0';
+  return step(v, tok);
+}
+
+/* Plugins read fields by pointer hundreds of times a request: tokens
+ * without escapes are matched in place instead of copied out first. */
 kj *kj_ptr(const kj *root, const char *pointer)
 {
   char tok[512];
   const kj *v = root;
   const char *p = pointer ? pointer : "";
   while (*p && v) {
-    if (pointer_token(&p, tok, sizeof tok) < 0)
+    const char *seg = p + 1, *end;
+    size_t n;
+    if (*p != '/')
       return NULL;
-    v = step(v, tok);
+    end = seg + strcspn(seg, "/~");
+    if (*end == '~') {
+      if (pointer_token(&p, tok, sizeof tok) < 0)
+        return NULL;
+      v = step(v, tok);
+      continue;
+    }
+    n = (size_t)(end - seg);
+    if (n >= sizeof tok)
+      return NULL;
+    v = step_n(v, seg, n, tok);
+    p = end;
   }
   return (kj *)v;
 }
@@ -566,6 +624,8 @@ static void note_duplicate(struct parse_ctx *c, const char *key)
 static int attach(struct parse_ctx *c, kj *v, int keep_key)
 {
   kj *top;
+  char *key;
+  long i;
   int r;
   if (!v) {
     c->error = -ENOMEM;
@@ -578,20 +638,39 @@ static int attach(struct parse_ctx *c, kj *v, int keep_key)
   top = c->stack[c->depth - 1];
   if (top->type == KJ_ARRAY) {
     r = kj_append(top, v);
-  } else {
-    char *key = c->keys[c->depth - 1];
-    if (object_find(top, key) >= 0)
-      note_duplicate(c, key);
-    r = kj_set(top, key, v);
+    if (r < 0)
+      c->error = r;
+    return c->error == 0;
+  }
+  /* One lookup per member: a duplicate replaces the earlier value (the
+   * last wins), a new key is appended.  A scalar's key is handed to the
+   * object instead of copied; a container's stays in keys[] until the
+   * container ends, so duplicate paths can name their parents. */
+  key = c->keys[c->depth - 1];
+  i = object_find(top, key);
+  if (i >= 0) {
+    note_duplicate(c, key);
+    kj_free(top->u.c.items[i]);
+    top->u.c.items[i] = v;
     if (!keep_key) {
       free(key);
       c->keys[c->depth - 1] = NULL;
     }
+    return c->error == 0;
   }
+  if (!keep_key)
+    c->keys[c->depth - 1] = NULL;
+  else
+    key = strdup(key);
+  r = key ? container_reserve(top) : -ENOMEM;
   if (r < 0) {
+    free(key);
+    kj_free(v);
     c->error = r;
     return 0;
   }
+  top->u.c.keys[top->u.c.n] = key;
+  top->u.c.items[top->u.c.n++] = v;
   return c->error == 0;
 }
 
@@ -629,6 +708,8 @@ static int open_container(struct parse_ctx *c, kj_type t)
     c->root = v;
   c->keys[c->depth] = NULL;
   c->stack[c->depth++] = v;
+  if (c->depth < MAX_DEPTH)
+    c->keys[c->depth] = NULL; /* keys[0..depth] stay initialized */
   return 1;
 }
 
@@ -701,19 +782,24 @@ static void copy_error(yajl_handle h, const char *buf, size_t len, char *err,
 int kj_parse_dups(const char *buf, size_t len, kj **ret, char ***dups,
                   size_t *ndups, char *err, size_t errlen)
 {
-  struct parse_ctx *c = calloc(1, sizeof *c);
+  /* On the stack and not zeroed: a 4 KB calloc per parse cost a memset
+   * and, being a large request, a consolidation of glibc's fastbins.
+   * keys[0..depth] are kept initialized (see open_container). */
+  struct parse_ctx ctx, *c = &ctx;
   yajl_handle h;
   yajl_status st;
   int r = 0;
 
-  if (!c)
-    return -ENOMEM;
+  c->root = NULL;
+  c->keys[0] = NULL;
+  c->depth = 0;
+  c->error = 0;
+  c->dups = NULL;
+  c->ndups = 0;
   c->want_dups = dups != NULL;
   h = yajl_alloc(&parse_callbacks, NULL, c);
-  if (!h) {
-    free(c);
+  if (!h)
     return -ENOMEM;
-  }
   st = yajl_parse(h, (const unsigned char *)buf, len);
   if (st == yajl_status_ok)
     st = yajl_complete_parse(h);
@@ -729,7 +815,6 @@ int kj_parse_dups(const char *buf, size_t len, kj **ret, char ***dups,
     }
     yajl_free(h);
     parse_ctx_free(c);
-    free(c);
     return r;
   }
   yajl_free(h);
@@ -742,7 +827,6 @@ int kj_parse_dups(const char *buf, size_t len, kj **ret, char ***dups,
     c->ndups = 0;
   }
   parse_ctx_free(c);
-  free(c);
   return 0;
 }
 

@@ -365,10 +365,13 @@ static int set_system_fields(kj *obj, int64_t now)
 }
 
 struct create_ctx {
-  kj *obj; /* cloned into the store on success */
+  kj *obj; /* handed to the store (and set to NULL) when it is written */
   int exists_deleting;
 };
 
+/* Hands the object itself to the store rather than a copy: this runs
+ * under the store's write lock, where a clone of a whole Pod would be
+ * paid by every writer in the queue. */
 static int create_cb(const kj *cur, void *arg, kj **ret_new)
 {
   struct create_ctx *c = arg;
@@ -376,8 +379,9 @@ static int create_cb(const kj *cur, void *arg, kj **ret_new)
     c->exists_deleting = kj_ptr(cur, "/metadata/deletionTimestamp") != NULL;
     return -EEXIST;
   }
-  *ret_new = kj_clone(c->obj);
-  return *ret_new ? KAPI_STORE_PUT : -ENOMEM;
+  *ret_new = c->obj;
+  c->obj = NULL;
+  return KAPI_STORE_PUT;
 }
 
 /* Names the object from generateName when it has no name. */
@@ -400,17 +404,20 @@ static int assign_name(kj *obj, int *generated)
   return 0;
 }
 
-static int store_create(kapi_server *srv, kapi_resource *res, kj *obj,
+/* *obj is taken by the store once the callback runs (then *obj is NULL,
+ * whatever the outcome); on -EEXIST it stays the caller's. */
+static int store_create(kapi_server *srv, kapi_resource *res, kj **obj,
                         store_obj **ret, int *exists_deleting)
 {
-  char *key = kapi_resource_key(res, meta_str(obj, "namespace"),
-                                meta_str(obj, "name"));
-  struct create_ctx c = {obj, 0};
+  char *key = kapi_resource_key(res, meta_str(*obj, "namespace"),
+                                meta_str(*obj, "name"));
+  struct create_ctx c = {*obj, 0};
   int rc;
   if (!key)
     return -ENOMEM;
   rc = kapi_store_update(srv->store, key, create_cb, &c, ret);
   free(key);
+  *obj = c.obj;
   *exists_deleting = c.exists_deleting;
   return rc;
 }
@@ -503,7 +510,7 @@ static void create_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
         return;
       }
     } else {
-      rc = store_create(srv, res, obj, &o, &deleting);
+      rc = store_create(srv, res, &obj, &o, &deleting);
     }
     if (rc != -EEXIST || !generated)
       break;
