@@ -195,30 +195,6 @@ static int parse_args(int argc, char **argv, opts *o)
 
 /* ---- files and processes --------------------------------------------- */
 
-static int copy_file(const char *src, const char *dir, char *dst, size_t len)
-{
-  const char *base = strrchr(src, '/');
-  char buf[65536];
-  ssize_t n;
-  int in, out, r = 0;
-
-  snprintf(dst, len, "%s/%s", dir, base ? base + 1 : src);
-  in = open(src, O_RDONLY);
-  out = in >= 0 ? open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
-  if (in < 0 || out < 0)
-    r = -1;
-  while (r == 0 && (n = read(in, buf, sizeof buf)) > 0)
-    if (write(out, buf, (size_t)n) != n)
-      r = -1;
-  /* The loader refuses group- or world-writable files, whatever umask. */
-  if (out >= 0 && fchmod(out, 0644) < 0)
-    r = -1;
-  if (in >= 0)
-    close(in);
-  if (out >= 0)
-    close(out);
-  return r;
-}
 
 /* A fresh 0755 directory under the work directory. */
 static int make_dir(const char *name, char *out, size_t len)
@@ -242,7 +218,7 @@ static int copy_glob(const char *build, const char *pattern, const char *dir)
   if (glob(pat, 0, NULL, &g) != 0)
     return 0;
   for (size_t i = 0; i < g.gl_pathc; i++)
-    if (copy_file(g.gl_pathv[i], dir, dst, sizeof dst) == 0)
+    if (bench_copy_file(g.gl_pathv[i], dir, dst, sizeof dst) == 0)
       n++;
   globfree(&g);
   return n;
@@ -320,7 +296,7 @@ static void add_plugin_file(const char *src, const char *dir, const kj *cfg)
     return;
   memset(p, 0, sizeof *p);
   snprintf(p->file, sizeof p->file, "%s", base ? base + 1 : src);
-  if (copy_file(src, dir, p->path, sizeof p->path) < 0) {
+  if (bench_copy_file(src, dir, p->path, sizeof p->path) < 0) {
     fprintf(stderr, "skipping %s: cannot copy it\n", src);
     return;
   }
@@ -544,7 +520,7 @@ static int run_config(const opts *o, config *c, int round, int index,
     return -1;
   }
   for (int i = 0; i < n_plugins; i++)
-    if (c->with[i] && copy_file(plugins[i].path, pdir, dst, sizeof dst) < 0)
+    if (c->with[i] && bench_copy_file(plugins[i].path, pdir, dst, sizeof dst) < 0)
       return -1;
   snprintf(data, len, "%s/data-%d-%d", workdir, round, index);
   snprintf(log, sizeof log, "%s/apiserver-%d-%d.log", workdir, round, index);

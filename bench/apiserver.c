@@ -71,27 +71,6 @@ int bench_server_opt(bench_server_opts *o, int c, const char *arg)
 
 /* ---- files ---------------------------------------------------------------- */
 
-static int copy_file(const char *src, const char *dir)
-{
-  const char *base = strrchr(src, '/');
-  char dst[4096], buf[65536];
-  ssize_t n;
-  int in, out, r = 0;
-
-  snprintf(dst, sizeof dst, "%s/%s", dir, base ? base + 1 : src);
-  in = open(src, O_RDONLY);
-  out = in >= 0 ? open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
-  if (in < 0 || out < 0)
-    r = -1;
-  while (r == 0 && (n = read(in, buf, sizeof buf)) > 0)
-    if (write(out, buf, (size_t)n) != n)
-      r = -1;
-  if (in >= 0)
-    close(in);
-  if (out >= 0)
-    close(out);
-  return r;
-}
 
 static int copy_plugins(const bench_apiserver *s)
 {
@@ -111,7 +90,7 @@ static int copy_plugins(const bench_apiserver *s)
     if (glob(pat, 0, NULL, &g) != 0)
       continue;
     for (size_t j = 0; j < g.gl_pathc; j++)
-      if (copy_file(g.gl_pathv[j], s->plugins) == 0)
+      if (bench_copy_file(g.gl_pathv[j], s->plugins, NULL, 0) == 0)
         copied++;
     globfree(&g);
   }

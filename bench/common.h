@@ -184,6 +184,10 @@ double bench_now(void);
  * kapi-apiserver logged ("serving on http://127.0.0.1:PORT"), waiting up
  * to 20 s, -1 if it exited first. */
 pid_t bench_spawn(char *const argv[], const char *log);
+/* Copies src into dir as mode 0644 (the plugin loader refuses group- or
+ * world-writable files); the new path goes to dst when dst is not NULL.
+ * 0 or -1. */
+int bench_copy_file(const char *src, const char *dir, char *dst, size_t len);
 void bench_stop(pid_t *pid);
 int bench_server_port(const char *log, pid_t pid);
 

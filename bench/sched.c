@@ -101,27 +101,6 @@ static int parse_args(int argc, char **argv, opts *o)
 
 static char workdir[64];
 
-static int copy_file(const char *src, const char *dir)
-{
-  const char *base = strrchr(src, '/');
-  char dst[4096], buf[65536];
-  ssize_t n;
-  int in, out, r = 0;
-
-  snprintf(dst, sizeof dst, "%s/%s", dir, base ? base + 1 : src);
-  in = open(src, O_RDONLY);
-  out = in >= 0 ? open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
-  if (in < 0 || out < 0)
-    r = -1;
-  while (r == 0 && (n = read(in, buf, sizeof buf)) > 0)
-    if (write(out, buf, (size_t)n) != n)
-      r = -1;
-  if (in >= 0)
-    close(in);
-  if (out >= 0)
-    close(out);
-  return r;
-}
 
 /* Copies every match of build/<pattern> into a fresh 0755 directory (the
  * plugin loaders refuse writable ones). */
@@ -140,7 +119,7 @@ static int plugin_dir(const char *build, const char *const *patterns,
     if (glob(pat, 0, NULL, &g) != 0)
       continue;
     for (size_t i = 0; i < g.gl_pathc; i++)
-      if (copy_file(g.gl_pathv[i], out) == 0)
+      if (bench_copy_file(g.gl_pathv[i], out, NULL, 0) == 0)
         copied++;
     globfree(&g);
   }
