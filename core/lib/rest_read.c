@@ -145,11 +145,9 @@ void rest_answer_object(kapi_server *srv, kapi_req *r, kapi_resource *res,
     return;
   }
   if (!wants_table(r)) {
-    char *copy = malloc(o->len + 1);
-    if (!copy)
-      return;
-    memcpy(copy, o->json, o->len + 1);
-    kapi_response_take(resp, code, copy, o->len);
+    /* The stored bytes are immutable and reference-counted: answer them
+     * as they are rather than copying them per request. */
+    kapi_response_share(resp, code, (store_obj *)o);
     return;
   }
   if (kj_parse(o->json, o->len, &obj, err, sizeof err) < 0)

@@ -34,9 +34,19 @@
 
 /* ---- responses ------------------------------------------------------ */
 
+static void drop_body(kapi_response *resp)
+{
+  if (resp->shared)
+    store_obj_unref(resp->shared);
+  else
+    free(resp->body);
+  resp->shared = NULL;
+  resp->body = NULL;
+}
+
 void kapi_response_reset(kapi_response *resp)
 {
-  free(resp->body);
+  drop_body(resp);
   free(resp->warnings);
   if (resp->stream)
     watch_stream_free(resp->stream);
@@ -44,10 +54,20 @@ void kapi_response_reset(kapi_response *resp)
   memset(resp, 0, sizeof *resp);
 }
 
+void kapi_response_share(kapi_response *resp, int code, store_obj *o)
+{
+  drop_body(resp);
+  resp->code = code;
+  resp->content_type = "application/json";
+  resp->shared = store_obj_ref(o);
+  resp->body = o->json;
+  resp->len = o->len;
+}
+
 void kapi_response_take(kapi_response *resp, int code, char *body,
                         size_t len)
 {
-  free(resp->body);
+  drop_body(resp);
   resp->code = code;
   resp->content_type = "application/json";
   resp->body = body;
@@ -372,6 +392,12 @@ static void add_warnings(struct MHD_Response *resp, const char *warnings)
   }
 }
 
+/* MHD is done with a shared stored object's bytes. */
+static void release_shared(void *cls)
+{
+  store_obj_unref(cls);
+}
+
 static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
                              kapi_response *kr)
 {
@@ -390,6 +416,13 @@ static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
     if (!resp)
       return MHD_NO;
     kr->bytes = NULL; /* now owned by the response */
+  } else if (kr->shared) {
+    resp = MHD_create_response_from_buffer_with_free_callback_cls(
+        kr->len, kr->body, release_shared, kr->shared);
+    if (!resp)
+      return MHD_NO;
+    kr->shared = NULL; /* the response holds the reference now */
+    kr->body = NULL;
   } else {
     resp = MHD_create_response_from_buffer(kr->len, kr->body,
                                            MHD_RESPMEM_MUST_FREE);

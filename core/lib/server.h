@@ -22,8 +22,11 @@ typedef struct watch_stream watch_stream; /* watch_http.c */
 typedef struct kapi_response {
   int code;
   const char *content_type; /* static string */
-  char *body;               /* owned */
+  char *body;               /* owned, unless `shared` holds it */
   size_t len;
+  /* When set, body is this stored object's JSON, answered as is: the
+   * reference keeps the bytes alive until the response is sent. */
+  store_obj *shared;
   char *warnings;           /* owned; "\n"-separated warning texts */
   watch_stream *stream;     /* owned until handed to the server */
   struct kapi_byte_stream *bytes; /* rest_log.h; owned likewise */
@@ -32,6 +35,9 @@ typedef struct kapi_response {
 void kapi_response_reset(kapi_response *resp);
 /* Sets a JSON body from an object (the object is borrowed). */
 int kapi_response_json(kapi_response *resp, int code, const kj *obj);
+/* Answers a stored object's bytes without copying them (o borrowed: a
+ * new reference is taken). */
+void kapi_response_share(kapi_response *resp, int code, store_obj *o);
 /* Takes ownership of an already-serialised JSON body. */
 void kapi_response_take(kapi_response *resp, int code, char *body,
                         size_t len);
