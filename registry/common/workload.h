@@ -177,6 +177,48 @@ static inline void nonnegative(vctx *v, const char *ptr, const char *field)
       "must be greater than or equal to 0");
 }
 
+/*
+ * The replica counts of a workload's status (upstream's
+ * ValidateReplicaSetStatus / ValidateDeploymentStatus): every one of
+ * `counts` at least 0, each of `bounded` at most status.replicas, and
+ * availableReplicas at most readyReplicas, in that order.  Returns the
+ * number of errors v holds.
+ */
+static inline int validate_status_counts(vctx *v, const char *const *counts,
+                                         size_t n_counts,
+                                         const char *const *bounded,
+                                         size_t n_bounded)
+{
+  int64_t replicas = int_or(v->obj, "/status/replicas", 0);
+  int64_t ready = int_or(v->obj, "/status/readyReplicas", 0);
+  int64_t n;
+  char ptr[64], f[64], bad[32];
+  size_t i;
+
+  for (i = 0; i < n_counts; i++) {
+    snprintf(ptr, sizeof ptr, "/status/%s", counts[i]);
+    snprintf(f, sizeof f, "status.%s", counts[i]);
+    nonnegative(v, ptr, f);
+  }
+  for (i = 0; i < n_bounded; i++) {
+    snprintf(ptr, sizeof ptr, "/status/%s", bounded[i]);
+    n = int_or(v->obj, ptr, 0);
+    if (n <= replicas)
+      continue;
+    snprintf(f, sizeof f, "status.%s", bounded[i]);
+    snprintf(bad, sizeof bad, "%lld", (long long)n);
+    err(v, f, "FieldValueInvalid", bad,
+        "cannot be greater than status.replicas");
+  }
+  n = int_or(v->obj, "/status/availableReplicas", 0);
+  if (n > ready) {
+    snprintf(bad, sizeof bad, "%lld", (long long)n);
+    err(v, "status.availableReplicas", "FieldValueInvalid", bad,
+        "cannot be greater than readyReplicas");
+  }
+  return v->n;
+}
+
 static inline int is_alnum(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -256,36 +256,11 @@ static int deploy_validate_status_update(void *st, const kapi_obj *d,
   static const char *const bounded[] = {"updatedReplicas", "readyReplicas",
                                         "availableReplicas"};
   vctx v = {d, errs, 0};
-  int64_t replicas = int_or(d, "/status/replicas", 0);
-  int64_t ready = int_or(d, "/status/readyReplicas", 0);
-  int64_t n;
-  char ptr[64], f[64], bad[32];
-  size_t i;
 
   (void)st;
   (void)old;
-  for (i = 0; i < sizeof counts / sizeof *counts; i++) {
-    snprintf(ptr, sizeof ptr, "/status/%s", counts[i]);
-    snprintf(f, sizeof f, "status.%s", counts[i]);
-    nonnegative(&v, ptr, f);
-  }
-  for (i = 0; i < sizeof bounded / sizeof *bounded; i++) {
-    snprintf(ptr, sizeof ptr, "/status/%s", bounded[i]);
-    n = int_or(d, ptr, 0);
-    if (n <= replicas)
-      continue;
-    snprintf(f, sizeof f, "status.%s", bounded[i]);
-    snprintf(bad, sizeof bad, "%lld", (long long)n);
-    err(&v, f, "FieldValueInvalid", bad,
-        "cannot be greater than status.replicas");
-  }
-  n = int_or(d, "/status/availableReplicas", 0);
-  if (n > ready) {
-    snprintf(bad, sizeof bad, "%lld", (long long)n);
-    err(&v, "status.availableReplicas", "FieldValueInvalid", bad,
-        "cannot be greater than readyReplicas");
-  }
-  return v.n;
+  return validate_status_counts(&v, counts, sizeof counts / sizeof *counts,
+                                bounded, sizeof bounded / sizeof *bounded);
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,14 +268,7 @@ static int deploy_validate_status_update(void *st, const kapi_obj *d,
 /* ------------------------------------------------------------------ */
 
 static const kapi_column deploy_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating "
-     "resources, although some resources may allow a client to request the "
-     "generation of an appropriate name automatically. Name is primarily "
-     "intended for creation idempotence and configuration definition. "
-     "Cannot be updated. More info: https://kubernetes.io/docs/concepts/"
-     "overview/working-with-objects/names#names",
-     0},
+    REG_NAME_COLUMN,
     {"Ready", "string", "", "Number of the pod with ready state", 0},
     {"Up-to-date", "string", "",
      "Total number of non-terminating pods targeted by this deployment that "

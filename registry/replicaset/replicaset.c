@@ -137,36 +137,12 @@ static int rs_validate_status_update(void *st, const kapi_obj *rs,
                                        "readyReplicas", "availableReplicas",
                                        "observedGeneration"};
   vctx v = {rs, errs, 0};
-  int64_t replicas = int_or(rs, "/status/replicas", 0);
-  int64_t ready = int_or(rs, "/status/readyReplicas", 0);
-  int64_t n;
-  char ptr[64], f[64], bad[32];
-  size_t i;
 
   (void)st;
   (void)old;
-  for (i = 0; i < sizeof counts / sizeof *counts; i++) {
-    snprintf(ptr, sizeof ptr, "/status/%s", counts[i]);
-    snprintf(f, sizeof f, "status.%s", counts[i]);
-    nonnegative(&v, ptr, f);
-  }
-  for (i = 1; i < 4; i++) {
-    snprintf(ptr, sizeof ptr, "/status/%s", counts[i]);
-    n = int_or(rs, ptr, 0);
-    if (n <= replicas)
-      continue;
-    snprintf(f, sizeof f, "status.%s", counts[i]);
-    snprintf(bad, sizeof bad, "%lld", (long long)n);
-    err(&v, f, "FieldValueInvalid", bad,
-        "cannot be greater than status.replicas");
-  }
-  n = int_or(rs, "/status/availableReplicas", 0);
-  if (n > ready) {
-    snprintf(bad, sizeof bad, "%lld", (long long)n);
-    err(&v, "status.availableReplicas", "FieldValueInvalid", bad,
-        "cannot be greater than readyReplicas");
-  }
-  return v.n;
+  /* fullyLabeled, ready and available may not exceed replicas */
+  return validate_status_counts(&v, counts, sizeof counts / sizeof *counts,
+                                counts + 1, 3);
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,14 +150,7 @@ static int rs_validate_status_update(void *st, const kapi_obj *rs,
 /* ------------------------------------------------------------------ */
 
 static const kapi_column rs_columns[] = {
-    {"Name", "string", "name",
-     "Name must be unique within a namespace. Is required when creating "
-     "resources, although some resources may allow a client to request the "
-     "generation of an appropriate name automatically. Name is primarily "
-     "intended for creation idempotence and configuration definition. "
-     "Cannot be updated. More info: https://kubernetes.io/docs/concepts/"
-     "overview/working-with-objects/names#names",
-     0},
+    REG_NAME_COLUMN,
     {"Desired", "integer", "",
      "Replicas is the number of desired pods. This is a pointer to "
      "distinguish between explicit zero and unspecified. Defaults to 1. "
