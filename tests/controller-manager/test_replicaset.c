@@ -306,7 +306,7 @@ static void test_rank_not_sorted_when_all_go(void **state)
 static int matches(const char *sel, const char *labels)
 {
   kj *s = sel ? parse(sel) : NULL, *l = labels ? parse(labels) : NULL;
-  int rc = selector_matches(s, l);
+  int rc = ctl_selector_matches(s, l);
   kj_free(s);
   kj_free(l);
   return rc;

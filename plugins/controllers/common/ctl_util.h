@@ -79,6 +79,75 @@ static inline int streq(const char *a, const char *b)
 }
 
 /* Does the discovery "verbs" array hold `verb`? */
+static inline int ctl_value_in(const kapi_obj *values, const char *v)
+{
+  size_t i, n = api->obj_len(values);
+  for (i = 0; v && i < n; i++) {
+    const char *s = api->obj_get(api->obj_index(values, i), "");
+    if (s && !strcmp(s, v))
+      return 1;
+  }
+  return 0;
+}
+
+/*
+ * 1 if `labels` (an object, or NULL for none) satisfy the selector, 0 if
+ * not, -EINVAL if the selector is malformed.  A NULL selector selects
+ * nothing and an empty one everything, as upstream.
+ */
+static inline int ctl_selector_matches(const kapi_obj *sel,
+                                       const kapi_obj *labels)
+{
+  const kapi_obj *ml, *me;
+  size_t i, n;
+
+  if (api->obj_type(sel) != KAPI_OBJ_OBJECT)
+    return 0;
+  ml = member(sel, "matchLabels");
+  n = api->obj_len(ml);
+  for (i = 0; i < n; i++) {
+    const char *k = api->obj_key(ml, i);
+    const char *want = api->obj_get(api->obj_index(ml, i), "");
+    const char *have = k ? member_str(labels, k) : NULL;
+    if (!k || !want)
+      return -EINVAL;
+    if (!have || strcmp(have, want))
+      return 0;
+  }
+  me = member(sel, "matchExpressions");
+  n = api->obj_len(me);
+  for (i = 0; i < n; i++) {
+    const kapi_obj *req = api->obj_index(me, i);
+    const char *key = member_str(req, "key");
+    const char *op = member_str(req, "operator");
+    const kapi_obj *values = member(req, "values");
+    const kapi_obj *lv = key ? member(labels, key) : NULL;
+    const char *have = lv ? api->obj_get(lv, "") : NULL;
+    if (!key || !op)
+      return -EINVAL;
+    if (!strcmp(op, "In")) {
+      if (api->obj_len(values) == 0)
+        return -EINVAL;
+      if (!lv || !ctl_value_in(values, have))
+        return 0;
+    } else if (!strcmp(op, "NotIn")) {
+      if (api->obj_len(values) == 0)
+        return -EINVAL;
+      if (lv && ctl_value_in(values, have))
+        return 0;
+    } else if (!strcmp(op, "Exists")) {
+      if (!lv)
+        return 0;
+    } else if (!strcmp(op, "DoesNotExist")) {
+      if (lv)
+        return 0;
+    } else {
+      return -EINVAL;
+    }
+  }
+  return 1;
+}
+
 static inline int has_verb(const kapi_obj *verbs, const char *verb)
 {
   size_t i, n = api->obj_len(verbs);

@@ -37,58 +37,6 @@ static int selector_is_empty(const kapi_obj *sel)
          api->obj_len(member(sel, "matchExpressions")) == 0;
 }
 
-static int value_in(const kapi_obj *values, const char *v)
-{
-  size_t i, n = api->obj_len(values);
-  for (i = 0; v && i < n; i++)
-    if (streq(api->obj_get(api->obj_index(values, i), ""), v))
-      return 1;
-  return 0;
-}
-
-/* 1 if `labels` satisfy the selector, 0 if not, -EINVAL if malformed. */
-static int selector_matches(const kapi_obj *sel, const kapi_obj *labels)
-{
-  const kapi_obj *ml, *me;
-  size_t i, n;
-
-  if (api->obj_type(sel) != KAPI_OBJ_OBJECT)
-    return 0;
-  ml = member(sel, "matchLabels");
-  n = api->obj_len(ml);
-  for (i = 0; i < n; i++) {
-    const char *k = api->obj_key(ml, i);
-    const char *want = api->obj_get(api->obj_index(ml, i), "");
-    if (!k || !want)
-      return -EINVAL;
-    if (!streq(member_str(labels, k), want))
-      return 0;
-  }
-  me = member(sel, "matchExpressions");
-  n = api->obj_len(me);
-  for (i = 0; i < n; i++) {
-    const kapi_obj *req = api->obj_index(me, i);
-    const char *key = member_str(req, "key"), *op = member_str(req, "operator");
-    const kapi_obj *values = member(req, "values");
-    const kapi_obj *lv = key ? member(labels, key) : NULL;
-    const char *have = lv ? api->obj_get(lv, "") : NULL;
-    if (!key || !op)
-      return -EINVAL;
-    if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
-      if (api->obj_len(values) == 0)
-        return -EINVAL;
-      if ((!strcmp(op, "In")) != (lv && value_in(values, have)))
-        return 0;
-    } else if (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) {
-      if ((!strcmp(op, "Exists")) != (lv != NULL))
-        return 0;
-    } else {
-      return -EINVAL;
-    }
-  }
-  return 1;
-}
-
 /* ---- claiming ReplicaSets (ClaimReplicaSets) ---------------------------- */
 
 /* RecheckDeletionTimestamp: a live read, same uid, not being deleted. */
@@ -211,7 +159,8 @@ static int claim_replicasets(dsync *s)
   for (i = 0; i < n && !err; i++) {
     const kapi_obj *rs = api->ref_obj(v[i]);
     const kapi_obj *ref = dp_controller_ref(rs);
-    int match = selector_matches(sel, api->obj_lookup(rs, "/metadata/labels"));
+    int match =
+        ctl_selector_matches(sel, api->obj_lookup(rs, "/metadata/labels"));
     kapi_obj *mine = NULL;
 
     if (ref) {
@@ -293,7 +242,7 @@ static int sync_deployment(void *st, const char *key)
     }
     goto out;
   }
-  if (selector_matches(sel, NULL) < 0) {
+  if (ctl_selector_matches(sel, NULL) < 0) {
     /* Validation refuses these; not retried, only a new spec helps. */
     api->log(self, KAPI_LOG_ERROR, "deployment %s has an invalid selector",
              key);
@@ -382,7 +331,7 @@ static void enqueue_matching(dpc *c, const kapi_obj *rs)
     return;
   for (i = 0; i < n; i++) {
     const kapi_obj *sel = api->obj_lookup(api->ref_obj(v[i]), "/spec/selector");
-    if (!selector_is_empty(sel) && selector_matches(sel, labels) == 1)
+    if (!selector_is_empty(sel) && ctl_selector_matches(sel, labels) == 1)
       enqueue(c, api->ref_obj(v[i]));
   }
   api->ref_array_put(v, n);

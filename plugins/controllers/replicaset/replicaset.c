@@ -166,74 +166,6 @@ static int selector_is_empty(const kapi_obj *sel)
          api->obj_len(member(sel, "matchExpressions")) == 0;
 }
 
-static int value_in(const kapi_obj *values, const char *v)
-{
-  size_t i, n = api->obj_len(values);
-  for (i = 0; v && i < n; i++) {
-    const char *s = api->obj_get(api->obj_index(values, i), "");
-    if (s && !strcmp(s, v))
-      return 1;
-  }
-  return 0;
-}
-
-/*
- * 1 if `labels` (an object, or NULL for none) satisfy the selector, 0 if
- * not, -EINVAL if the selector is malformed.  A NULL selector selects
- * nothing and an empty one everything, as upstream.
- */
-static int selector_matches(const kapi_obj *sel, const kapi_obj *labels)
-{
-  const kapi_obj *ml, *me;
-  size_t i, n;
-
-  if (api->obj_type(sel) != KAPI_OBJ_OBJECT)
-    return 0;
-  ml = member(sel, "matchLabels");
-  n = api->obj_len(ml);
-  for (i = 0; i < n; i++) {
-    const char *k = api->obj_key(ml, i);
-    const char *want = api->obj_get(api->obj_index(ml, i), "");
-    const char *have = k ? member_str(labels, k) : NULL;
-    if (!k || !want)
-      return -EINVAL;
-    if (!have || strcmp(have, want))
-      return 0;
-  }
-  me = member(sel, "matchExpressions");
-  n = api->obj_len(me);
-  for (i = 0; i < n; i++) {
-    const kapi_obj *req = api->obj_index(me, i);
-    const char *key = member_str(req, "key");
-    const char *op = member_str(req, "operator");
-    const kapi_obj *values = member(req, "values");
-    const kapi_obj *lv = key ? member(labels, key) : NULL;
-    const char *have = lv ? api->obj_get(lv, "") : NULL;
-    if (!key || !op)
-      return -EINVAL;
-    if (!strcmp(op, "In")) {
-      if (api->obj_len(values) == 0)
-        return -EINVAL;
-      if (!lv || !value_in(values, have))
-        return 0;
-    } else if (!strcmp(op, "NotIn")) {
-      if (api->obj_len(values) == 0)
-        return -EINVAL;
-      if (lv && value_in(values, have))
-        return 0;
-    } else if (!strcmp(op, "Exists")) {
-      if (!lv)
-        return 0;
-    } else if (!strcmp(op, "DoesNotExist")) {
-      if (lv)
-        return 0;
-    } else {
-      return -EINVAL;
-    }
-  }
-  return 1;
-}
-
 /* ---- pods (pkg/api/v1/pod, controller_utils.go) -------------------------- */
 
 static int pod_is_active(const kapi_obj *pod)
@@ -778,7 +710,7 @@ static void enqueue_matching(rsc *c, const kapi_obj *pod)
   for (i = 0; i < n; i++) {
     const kapi_obj *rs = api->ref_obj(v[i]);
     const kapi_obj *sel = api->obj_lookup(rs, "/spec/selector");
-    if (!selector_is_empty(sel) && selector_matches(sel, labels) == 1)
+    if (!selector_is_empty(sel) && ctl_selector_matches(sel, labels) == 1)
       enqueue_obj(c, rs);
   }
   api->ref_array_put(v, n);
@@ -1091,7 +1023,7 @@ static long claim_pods(const kapi_obj *rs, const kapi_obj *sel,
   for (i = 0; i < n; i++) {
     const kapi_obj *pod = pods[i];
     const kapi_obj *ref = controller_ref(pod);
-    int match = selector_matches(sel, api->obj_lookup(pod, "/metadata/labels"));
+    int match = ctl_selector_matches(sel, api->obj_lookup(pod, "/metadata/labels"));
     int rc;
 
     if (ref) {
@@ -1288,7 +1220,7 @@ static size_t related_pods(rsc *c, const kapi_obj *rs, kapi_ref ***refs,
       const kapi_obj *other = api->ref_obj(rss[j]);
       const char *ons = str_at(other, "/metadata/namespace");
       if (ons && ns && !strcmp(ons, ns) &&
-          selector_matches(api->obj_lookup(other, "/spec/selector"),
+          ctl_selector_matches(api->obj_lookup(other, "/spec/selector"),
                            labels) == 1) {
         out[k++] = pod;
         break;
@@ -1569,7 +1501,7 @@ static int sync_rs(void *st, const char *key)
   ns = str_at(rs, "/metadata/namespace");
   need_sync = exp_satisfied(&c->exp, key, now);
   sel = api->obj_lookup(rs, "/spec/selector");
-  if (selector_matches(sel, NULL) < 0) {
+  if (ctl_selector_matches(sel, NULL) < 0) {
     /* Not retried: only a new spec can fix it. */
     api->log(self, KAPI_LOG_ERROR, "ReplicaSet %s has an invalid selector",
              key);
