@@ -216,40 +216,67 @@ static int encode_bookmark(watch_stream *ws)
 
 /* ---- the stream ---------------------------------------------------------- */
 
-ssize_t watch_stream_fill(watch_stream *ws, char *buf, size_t max)
+/* Appends the next ready event (or bookmark, or the final error event)
+ * to ws->out: 1 when one was taken (a filtered-out event adds no bytes),
+ * 0 when nothing is ready, -1 once the stream has ended. */
+static int pull_one(watch_stream *ws)
 {
   kapi_event *ev;
   time_t now;
   int rc;
 
-  while (ws->out_off == ws->out_len) {
-    ws->out_off = ws->out_len = 0;
-    if (ws->ended)
-      return -1;
-    if (ws->error_event) {
-      out_str(ws, ws->error_event);
-      ws->ended = 1;
-      continue;
+  if (ws->ended)
+    return -1;
+  if (ws->error_event) {
+    ws->ended = 1;
+    return out_str(ws, ws->error_event) < 0 ? -1 : 1;
+  }
+  now = time(NULL);
+  if (now >= ws->deadline) {
+    ws->ended = 1;
+    return -1;
+  }
+  rc = kapi_watch_next(ws->w, &ev);
+  if (rc == -EAGAIN) {
+    if (ws->bookmarks && now >= atomic_load(&ws->next_bookmark)) {
+      atomic_store(&ws->next_bookmark, next_bookmark_at(ws, now));
+      encode_bookmark(ws);
+      return 1;
     }
-    now = time(NULL);
-    if (now >= ws->deadline)
-      return -1;
-    rc = kapi_watch_next(ws->w, &ev);
-    if (rc == -EAGAIN) {
-      if (ws->bookmarks && now >= atomic_load(&ws->next_bookmark)) {
-        atomic_store(&ws->next_bookmark, next_bookmark_at(ws, now));
-        encode_bookmark(ws);
-        continue;
-      }
-      return 0;
-    }
-    if (rc < 0)
-      return -1;
+    return 0;
+  }
+  if (rc == 0) {
     rc = encode_store_event(ws, ev);
     kapi_event_unref(ev);
-    if (rc < 0)
-      return -1;
   }
+  if (rc < 0) {
+    ws->ended = 1;
+    return -1;
+  }
+  return 1;
+}
+
+/*
+ * Every event queued while the connection was busy goes out in one
+ * write (up to FILL_BATCH bytes): with many watchers and a steady event
+ * rate, one write and one wake-up per event per watcher is what limits
+ * the fan-out, and a watcher that fell behind catches up in large
+ * writes instead of one event at a time.  The cap keeps each stream's
+ * buffer small.  Bytes already encoded are always sent before the end.
+ */
+#define FILL_BATCH (16 * 1024)
+
+ssize_t watch_stream_fill(watch_stream *ws, char *buf, size_t max)
+{
+  size_t want = max < FILL_BATCH ? max : FILL_BATCH;
+  int rc = 1;
+
+  if (ws->out_off == ws->out_len)
+    ws->out_off = ws->out_len = 0;
+  while (ws->out_len - ws->out_off < want && (rc = pull_one(ws)) > 0)
+    ;
+  if (ws->out_off == ws->out_len)
+    return rc < 0 ? -1 : 0;
   if (max > ws->out_len - ws->out_off)
     max = ws->out_len - ws->out_off;
   memcpy(buf, ws->out + ws->out_off, max);
