@@ -6,12 +6,18 @@
  * writes the queue to the API server.  Repeats of the same event (same
  * source, object, type, reason and message) within ten minutes update
  * the Event already written - count+1 and a new lastTimestamp, with a
- * merge patch - instead of creating another, like upstream's
- * EventCorrelator/eventLogger.  The queue is bounded (upstream's
+ * merge patch - instead of creating another.  Like upstream's
+ * EventCorrelator, events that differ only in their message are combined
+ * once ten of them came within ten minutes (one Event "(combined from
+ * similar events): ...", counted), and a source may write 25 events
+ * about one object, then one every five minutes: a ReplicaSet creating
+ * a thousand pods writes 25 Events, not a thousand.  The queue is
+ * bounded (upstream's
  * broadcaster drops when its 1000-event channel is full): a control
  * plane under stress must not grow without bound because of events.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,6 +34,9 @@
 #define CACHE_MAX 4096        /* upstream's LRU size */
 #define CACHE_BUCKETS 1024
 #define FLUSH_SECONDS 5
+#define AGGREGATE_MAX 10      /* similar events before they are combined */
+#define SPAM_BURST 25         /* events a source may write about an object */
+#define SPAM_REFILL 300.0     /* seconds per event after the burst */
 
 static const kapi_gvr events_gvr = {"", "v1", "events", 1};
 
@@ -38,15 +47,28 @@ typedef struct queued {
   time_t at;
 } queued;
 
-/* An Event already written, for aggregation (background thread only). */
-typedef struct seen {
-  struct seen *next;
+/* One key's state in a correlation cache (background thread only).  One
+ * type serves the three caches, each using its own fields. */
+typedef struct entry {
+  struct entry *next;
   char *key;
-  char *name;     /* the Event's metadata.name */
+  time_t last;    /* last use: expiry and eviction order */
+  /* the event log: the Event written for this key */
+  char *name;     /* its metadata.name */
   char *first_ts; /* its firstTimestamp */
   int64_t count;
-  time_t last;    /* when it was last written */
-} seen;
+  /* the aggregator: the distinct messages seen in the window */
+  char *msgs[AGGREGATE_MAX];
+  size_t nmsgs;
+  /* the spam filter: a token bucket */
+  double tokens, filled_at;
+} entry;
+
+typedef struct cache {
+  entry *b[CACHE_BUCKETS];
+  size_t n;
+  time_t window; /* an entry unused this long is as good as none */
+} cache;
 
 struct kapi_recorder {
   kapi_client *c;
@@ -63,8 +85,9 @@ struct kapi_recorder {
   int stopping;
   int abandon; /* flush timed out: drop what is left */
 
-  seen *cache[CACHE_BUCKETS];
-  size_t ncache;
+  cache log;       /* the Events written, by event key */
+  cache similar;   /* the aggregator's records, by aggregate key */
+  cache spam;      /* token buckets, by source and object */
 };
 
 /* ---- building Events ----------------------------------------------------- */
@@ -178,73 +201,209 @@ static size_t key_hash(const char *s)
   return (size_t)(h % CACHE_BUCKETS);
 }
 
-static seen *cache_find(kapi_recorder *r, const char *key)
+static entry *cache_find(cache *c, const char *key)
 {
-  seen *s;
+  entry *e;
 
-  for (s = r->cache[key_hash(key)]; s; s = s->next)
-    if (!strcmp(s->key, key))
-      return s;
+  for (e = c->b[key_hash(key)]; e; e = e->next)
+    if (!strcmp(e->key, key))
+      return e;
   return NULL;
 }
 
-static void seen_free(seen *s)
+static void entry_free(entry *e)
 {
-  free(s->key);
-  free(s->name);
-  free(s->first_ts);
-  free(s);
+  free(e->key);
+  free(e->name);
+  free(e->first_ts);
+  for (size_t i = 0; i < e->nmsgs; i++)
+    free(e->msgs[i]);
+  free(e);
 }
 
 /* Drops entries outside the window; if still full, the oldest one. */
-static void cache_prune(kapi_recorder *r, time_t now)
+static void cache_prune(cache *c, time_t now)
 {
-  seen **pp, **oldest = NULL;
+  entry **pp, **oldest = NULL;
   size_t b;
 
   for (b = 0; b < CACHE_BUCKETS; b++)
-    for (pp = &r->cache[b]; *pp;) {
-      if (now - (*pp)->last > AGGREGATE_SECONDS) {
-        seen *dead = *pp;
+    for (pp = &c->b[b]; *pp;) {
+      if (now - (*pp)->last > c->window) {
+        entry *dead = *pp;
         *pp = dead->next;
-        seen_free(dead);
-        r->ncache--;
+        entry_free(dead);
+        c->n--;
       } else {
         if (!oldest || (*pp)->last < (*oldest)->last)
           oldest = pp;
         pp = &(*pp)->next;
       }
     }
-  if (r->ncache >= CACHE_MAX && oldest) {
-    seen *dead = *oldest;
+  if (c->n >= CACHE_MAX && oldest) {
+    entry *dead = *oldest;
     *oldest = dead->next;
-    seen_free(dead);
-    r->ncache--;
+    entry_free(dead);
+    c->n--;
   }
 }
 
-static void cache_put(kapi_recorder *r, const char *key, const char *name,
-                      const char *first_ts, int64_t count, time_t now)
+/* The entry for key, made (zeroed) when absent or expired; NULL when out
+ * of memory.  Marks it used at `now`. */
+static entry *cache_get(cache *c, const char *key, time_t now)
 {
-  seen *s = cache_find(r, key);
+  entry *e = cache_find(c, key);
 
-  if (!s) {
-    if (r->ncache >= CACHE_MAX)
-      cache_prune(r, now);
-    if (!(s = calloc(1, sizeof *s)) || !(s->key = strdup(key))) {
-      free(s);
-      return;
-    }
-    s->next = r->cache[key_hash(key)];
-    r->cache[key_hash(key)] = s;
-    r->ncache++;
+  if (e && now - e->last > c->window) {
+    for (size_t i = 0; i < e->nmsgs; i++)
+      free(e->msgs[i]);
+    free(e->name);
+    free(e->first_ts);
+    memset(&e->name, 0, sizeof *e - offsetof(entry, name));
   }
-  free(s->name);
-  free(s->first_ts);
-  s->name = strdup(name);
-  s->first_ts = strdup(first_ts ? first_ts : "");
-  s->count = count;
-  s->last = now;
+  if (!e) {
+    if (c->n >= CACHE_MAX)
+      cache_prune(c, now);
+    if (!(e = calloc(1, sizeof *e)) || !(e->key = strdup(key))) {
+      free(e);
+      return NULL;
+    }
+    e->next = c->b[key_hash(key)];
+    c->b[key_hash(key)] = e;
+    c->n++;
+  }
+  e->last = now;
+  return e;
+}
+
+static void cache_clear(cache *c)
+{
+  for (size_t b = 0; b < CACHE_BUCKETS; b++)
+    while (c->b[b]) {
+      entry *e = c->b[b];
+      c->b[b] = e->next;
+      entry_free(e);
+    }
+  c->n = 0;
+}
+
+/* Records the Event written (or about to be) for key. */
+static void log_put(kapi_recorder *r, const char *key, const char *name,
+                    const char *first_ts, int64_t count, time_t now)
+{
+  entry *e = cache_get(&r->log, key, now);
+  char *n = strdup(or_empty(name)), *f = strdup(or_empty(first_ts));
+
+  if (!e || !n || !f) {
+    free(n);
+    free(f);
+    return;
+  }
+  free(e->name);
+  free(e->first_ts);
+  e->name = n;
+  e->first_ts = f;
+  e->count = count;
+}
+
+/* ---- correlation (upstream's EventCorrelator) ------------------------------ */
+
+/* upstream's EventAggregatorByReasonFunc key: the event key without the
+ * message (reportingController/Instance are the source's here). */
+static char *aggregate_key(const kapi_recorder *r, const kj *ev)
+{
+  const kj *ref = kj_get(ev, "involvedObject");
+  char *key;
+
+  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
+               r->component, or_empty(r->host),
+               or_empty(kj_get_str(ref, "kind")),
+               or_empty(kj_get_str(ref, "namespace")),
+               or_empty(kj_get_str(ref, "name")),
+               or_empty(kj_get_str(ref, "uid")),
+               or_empty(kj_get_str(ref, "apiVersion")),
+               or_empty(kj_get_str(ev, "type")),
+               or_empty(kj_get_str(ev, "reason"))) < 0)
+    return NULL;
+  return key;
+}
+
+/* upstream's EventAggregate: once AGGREGATE_MAX distinct messages came
+ * for the same source, object, type and reason within the window, the
+ * event becomes the combined one, logged under the aggregate key (so
+ * the next ones count on it).  Returns the key to log the event under
+ * (newly allocated), NULL when out of memory. */
+static char *aggregate(kapi_recorder *r, queued *q)
+{
+  const char *msg = or_empty(kj_get_str(q->event, "message"));
+  char *akey = aggregate_key(r, q->event), *combined;
+  entry *e = akey ? cache_get(&r->similar, akey, q->at) : NULL;
+  size_t i;
+
+  if (!e) {
+    free(akey);
+    return NULL;
+  }
+  for (i = 0; i < e->nmsgs && strcmp(e->msgs[i], msg); i++)
+    ;
+  if (i == e->nmsgs && e->nmsgs < AGGREGATE_MAX &&
+      (e->msgs[i] = strdup(msg)))
+    e->nmsgs++;
+  if (e->nmsgs < AGGREGATE_MAX) {
+    free(akey);
+    return strdup(q->key);
+  }
+  /* Keep the set below the threshold, so the next distinct one also
+   * counts on the combined event. */
+  free(e->msgs[--e->nmsgs]);
+  if (asprintf(&combined, "(combined from similar events): %s", msg) < 0 ||
+      kj_set_str(q->event, "message", combined) < 0) {
+    free(combined);
+    free(akey);
+    return NULL;
+  }
+  free(combined);
+  /* The combined event is built afresh upstream: no reporting fields. */
+  kj_remove(q->event, "reportingComponent");
+  kj_remove(q->event, "reportingInstance");
+  return akey;
+}
+
+/* upstream's EventSourceObjectSpamFilter: a token bucket per source and
+ * object; nonzero when the event must be dropped. */
+static int spam_filtered(kapi_recorder *r, const queued *q)
+{
+  const kj *ref = kj_get(q->event, "involvedObject");
+  struct timespec ts;
+  double now;
+  char *key;
+  entry *e;
+
+  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", r->component,
+               or_empty(r->host), or_empty(kj_get_str(ref, "kind")),
+               or_empty(kj_get_str(ref, "namespace")),
+               or_empty(kj_get_str(ref, "name")),
+               or_empty(kj_get_str(ref, "uid")),
+               or_empty(kj_get_str(ref, "apiVersion"))) < 0)
+    return 0;
+  e = cache_get(&r->spam, key, q->at);
+  free(key);
+  if (!e)
+    return 0;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  if (e->filled_at == 0) {
+    e->tokens = SPAM_BURST;
+  } else {
+    e->tokens += (now - e->filled_at) / SPAM_REFILL;
+    if (e->tokens > SPAM_BURST)
+      e->tokens = SPAM_BURST;
+  }
+  e->filled_at = now;
+  if (e->tokens < 1)
+    return 1;
+  e->tokens -= 1;
+  return 0;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -261,37 +420,57 @@ static void log_rejected(const kj *ev, int rc, const kapi_result *res)
              res->message, rc);
 }
 
-/* Writes one queued Event: a PATCH of the earlier one when it repeats
- * within the window, else a POST. */
+/* Sends the merge patch of a repeat: count, lastTimestamp and message,
+ * as upstream's eventObserve.  -ENOENT when the Event is gone. */
+static int patch_event(kapi_recorder *r, const kj *ev, kj **out,
+                       kapi_result *res)
+{
+  const char *ns = kj_get_str(kj_get(ev, "metadata"), "namespace");
+  const char *name = kj_get_str(kj_get(ev, "metadata"), "name");
+  kj *patch = kj_object();
+  char *text = NULL;
+  int rc = -ENOMEM;
+
+  if (patch && kj_set(patch, "count", kj_clone(kj_get(ev, "count"))) == 0 &&
+      kj_set_str(patch, "lastTimestamp",
+                 kj_get_str(ev, "lastTimestamp")) == 0 &&
+      kj_set_str(patch, "message", kj_get_str(ev, "message")) == 0)
+    text = kj_dump(patch, NULL);
+  kj_free(patch);
+  if (text)
+    rc = kapi_client_patch(r->c, &events_gvr, ns, name, NULL,
+                           "application/merge-patch+json", text, out, res);
+  free(text);
+  return rc;
+}
+
+/* Correlates one queued Event and writes it: a PATCH of the earlier one
+ * when it repeats within the window (same name, count+1, first time
+ * kept), else a POST; nothing when the spam filter drops it.  Like
+ * upstream, a repeat is counted even when dropped. */
 static void write_event(kapi_recorder *r, queued *q)
 {
-  kj *ev = q->event;
-  const char *ns = kj_get_str(kj_get(ev, "metadata"), "namespace");
-  seen *prev = cache_find(r, q->key);
+  kj *ev = q->event, *meta = kj_get(ev, "metadata");
+  const char *ns = kj_get_str(meta, "namespace");
+  char *key = aggregate(r, q);
+  entry *prev = key ? cache_find(&r->log, key) : NULL;
+  int repeat = prev && prev->name && q->at - prev->last <= AGGREGATE_SECONDS;
   kapi_result res;
   kj *out = NULL;
   int rc = -ENOENT;
 
-  if (prev && q->at - prev->last <= AGGREGATE_SECONDS && prev->name) {
-    /* upstream's eventObserve: same name, count+1, first time kept. */
-    kj *patch = kj_object();
-    char *text = NULL;
-    int64_t count = prev->count + 1;
-    if (patch && kj_set_int(patch, "count", count) == 0 &&
-        kj_set_str(patch, "lastTimestamp",
-                   kj_get_str(ev, "lastTimestamp")) == 0 &&
-        kj_set_str(patch, "message", kj_get_str(ev, "message")) == 0)
-      text = kj_dump(patch, NULL);
-    kj_free(patch);
-    kj_set_str(kj_get(ev, "metadata"), "name", prev->name);
-    kj_set_int(ev, "count", count);
-    kj_set_str(ev, "firstTimestamp", prev->first_ts);
-    if (text) {
-      rc = kapi_client_patch(r->c, &events_gvr, ns, prev->name, NULL,
-                             "application/merge-patch+json", text, &out,
-                             &res);
-      free(text);
-    }
+  if (!key)
+    return;
+  if (repeat && (kj_set_str(meta, "name", prev->name) < 0 ||
+                 kj_set_int(ev, "count", prev->count + 1) < 0 ||
+                 kj_set_str(ev, "firstTimestamp", prev->first_ts) < 0))
+    goto out;
+  log_put(r, key, kj_get_str(meta, "name"), kj_get_str(ev, "firstTimestamp"),
+          repeat ? prev->count + 1 : 1, q->at);
+  if (spam_filtered(r, q))
+    goto out;
+  if (repeat) {
+    rc = patch_event(r, ev, &out, &res);
     /* Deleted meanwhile: create it again with the count it has. */
     if (rc == -ENOENT) {
       kj_free(out);
@@ -303,12 +482,14 @@ static void write_event(kapi_recorder *r, queued *q)
   if (rc == 0) {
     int64_t count = 1;
     kj_to_int(kj_get(out, "count"), &count);
-    cache_put(r, q->key, kj_get_str(kj_get(out, "metadata"), "name"),
-              kj_get_str(out, "firstTimestamp"), count, q->at);
+    log_put(r, key, kj_get_str(kj_get(out, "metadata"), "name"),
+            kj_get_str(out, "firstTimestamp"), count, q->at);
   } else {
     log_rejected(ev, rc, &res);
   }
+out:
   kj_free(out);
+  free(key);
 }
 
 static void queued_free(queued *q)
@@ -370,6 +551,9 @@ kapi_recorder *kapi_recorder_new(kapi_client *c, const char *component,
     free(r);
     return NULL;
   }
+  r->log.window = r->similar.window = AGGREGATE_SECONDS;
+  /* A bucket unused this long has refilled: as good as a new one. */
+  r->spam.window = (time_t)(SPAM_BURST * SPAM_REFILL);
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->work, NULL);
   pthread_cond_init(&r->idle, NULL);
@@ -439,7 +623,6 @@ void kapi_recorder_eventf(kapi_recorder *r, const kj *involved,
 void kapi_recorder_free(kapi_recorder *r)
 {
   struct timespec deadline;
-  size_t b;
 
   if (!r)
     return;
@@ -463,12 +646,9 @@ void kapi_recorder_free(kapi_recorder *r)
     r->head = q->next;
     queued_free(q);
   }
-  for (b = 0; b < CACHE_BUCKETS; b++)
-    while (r->cache[b]) {
-      seen *s = r->cache[b];
-      r->cache[b] = s->next;
-      seen_free(s);
-    }
+  cache_clear(&r->log);
+  cache_clear(&r->similar);
+  cache_clear(&r->spam);
   pthread_cond_destroy(&r->idle);
   pthread_cond_destroy(&r->work);
   pthread_mutex_destroy(&r->mu);

@@ -1444,6 +1444,76 @@ static void test_events(void **state)
   kapi_client_free(c);
 }
 
+/* upstream's EventCorrelator: the tenth distinct message about the same
+ * object and reason starts one combined Event that the next ones count
+ * on, and after 25 writes about one object the rest are dropped. */
+static void test_events_correlated(void **state)
+{
+  kapi_client *c;
+  kapi_recorder *r;
+  kj *rs, *list;
+  const kj *items, *combined = NULL, *repeated = NULL;
+  size_t i, plain = 0;
+  int64_t count = 0;
+  (void)state;
+  NEED_SERVER();
+  if (!have_plugin("event"))
+    skip();
+
+  c = server_client();
+  rs = parse("{\"kind\":\"ReplicaSet\",\"apiVersion\":\"apps/v1\","
+             "\"metadata\":{\"name\":\"evrs\",\"namespace\":\"default\","
+             "\"uid\":\"u-rs\"}}");
+  r = kapi_recorder_new(c, "replicaset-controller", NULL);
+  assert_non_null(r);
+  for (i = 0; i < 40; i++)
+    kapi_recorder_eventf(r, rs, "Normal", "SuccessfulCreate",
+                         "Created pod: evrs-%zu", i);
+  kapi_recorder_free(r);
+
+  list = events_about(c, "default", "evrs");
+  items = kj_get(list, "items");
+  for (i = 0; i < kj_len(items); i++) {
+    const char *msg = kj_get_str(kj_at(items, i), "message");
+    if (!strncmp(msg, "(combined from similar events): ", 32))
+      combined = kj_at(items, i);
+    else
+      plain++;
+  }
+  /* Nine as they are, then one combined: 9 creates + 1 create + 15
+   * patches use the 25 writes; the last 15 events are dropped. */
+  assert_int_equal(plain, 9);
+  assert_non_null(combined);
+  assert_int_equal(kj_len(items), 10);
+  assert_string_equal(kj_get_str(combined, "message"),
+                      "(combined from similar events): Created pod: evrs-24");
+  assert_int_equal(kj_to_int(kj_get(combined, "count"), &count), 0);
+  assert_int_equal(count, 16);
+  assert_null(kj_get(combined, "reportingComponent"));
+  kj_free(list);
+
+  /* The same message over and over: one Event counted up to the burst. */
+  kj_free(rs);
+  rs = parse("{\"kind\":\"ReplicaSet\",\"apiVersion\":\"apps/v1\","
+             "\"metadata\":{\"name\":\"evrs2\",\"namespace\":\"default\","
+             "\"uid\":\"u-rs2\"}}");
+  r = kapi_recorder_new(c, "replicaset-controller", NULL);
+  for (i = 0; i < 30; i++)
+    kapi_recorder_eventf(r, rs, "Warning", "FailedCreate", "quota exceeded");
+  kapi_recorder_free(r);
+  list = events_about(c, "default", "evrs2");
+  items = kj_get(list, "items");
+  assert_int_equal(kj_len(items), 1);
+  repeated = kj_at(items, 0);
+  assert_string_equal(kj_get_str(repeated, "message"), "quota exceeded");
+  assert_int_equal(kj_to_int(kj_get(repeated, "count"), &count), 0);
+  assert_int_equal(count, 25);
+  kj_free(list);
+
+  kj_free(rs);
+  kapi_client_free(c);
+}
+
 /* ---- leader election ------------------------------------------------------------ */
 
 typedef struct candidate {
@@ -1709,6 +1779,7 @@ int main(void)
       cmocka_unit_test(test_qps_burst),
       cmocka_unit_test(test_retry_after_restart),
       cmocka_unit_test(test_events),
+      cmocka_unit_test(test_events_correlated),
       cmocka_unit_test(test_leader_election),
       cmocka_unit_test(test_leader_loses_lease),
   };
