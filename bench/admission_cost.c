@@ -89,7 +89,7 @@ typedef struct config {
   long errors;
 } config;
 
-static char workdir[64];
+static char workdir[256];
 static adm_plugin plugins[MAX_PLUGINS];
 static int n_plugins;
 
@@ -808,11 +808,8 @@ int main(int argc, char **argv)
             apiserver);
     return 2;
   }
-  snprintf(workdir, sizeof workdir, "/tmp/kapi-bench-admission.XXXXXX");
-  if (!mkdtemp(workdir) || chmod(workdir, 0755) < 0) {
-    perror("mkdtemp");
+  if (bench_mkdtemp(workdir, sizeof workdir, "admission") < 0)
     return 2;
-  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cfg = kj_object();
   if (!cfg || (o.admission_config &&

@@ -106,12 +106,8 @@ int bench_apiserver_init(bench_apiserver *s, const bench_server_opts *o,
   s->build = o->build;
   s->fsync = o->fsync;
   s->server_cpu = o->pin ? 1 : -1;
-  snprintf(s->dir, sizeof s->dir, "/tmp/kapi-bench-%s.XXXXXX", name);
-  if (!mkdtemp(s->dir) || chmod(s->dir, 0755) < 0) {
-    perror("kapi-bench: mkdtemp");
-    s->dir[0] = '\0';
+  if (bench_mkdtemp(s->dir, sizeof s->dir, name) < 0)
     return -1;
-  }
   snprintf(s->plugins, sizeof s->plugins, "%s/plugins", s->dir);
   snprintf(s->data, sizeof s->data, "%s/data", s->dir);
   snprintf(s->log, sizeof s->log, "%s/apiserver.log", s->dir);
@@ -187,7 +183,7 @@ static int probe_ready(int port)
 
 static void show_log_tail(const bench_apiserver *s)
 {
-  char cmd[256];
+  char cmd[512];
 
   snprintf(cmd, sizeof cmd, "tail -n 20 '%s' >&2", s->log);
   if (system(cmd) != 0)
@@ -293,7 +289,7 @@ void bench_apiserver_stop(bench_apiserver *s)
 
 void bench_apiserver_free(bench_apiserver *s)
 {
-  char cmd[128];
+  char cmd[512];
 
   bench_apiserver_stop(s);
   if (!s->dir[0])

@@ -2,7 +2,7 @@
  * apiserver.h - a private kapi-apiserver for one benchmark run.
  *
  * kapi-bench-list, -watch and -footprint each start their own server
- * from the build tree: a fresh directory under /tmp (0755, since the
+ * from the build tree: a fresh directory under $TMPDIR or /tmp (0755, since the
  * plugin loader refuses writable plugin directories) holding a copy of
  * the build tree's plugins, the data directory and the server's log.
  * The server serves plain HTTP on a loopback port picked here, with
@@ -22,8 +22,8 @@
 
 typedef struct bench_apiserver {
   const char *build;   /* build tree (borrowed) */
-  char dir[64];        /* our directory, removed by bench_apiserver_free */
-  char plugins[128], data[128], log[128];
+  char dir[256];       /* our directory, removed by bench_apiserver_free */
+  char plugins[320], data[320], log[320];
   char url[64];        /* http://127.0.0.1:PORT once started */
   int fsync;           /* --fsync true/false */
   int server_cpu;      /* -1: not pinned */

@@ -714,6 +714,27 @@ pid_t bench_spawn(char *const argv[], const char *log)
   return pid;
 }
 
+int bench_mkdtemp(char *buf, size_t len, const char *name)
+{
+  const char *parent = getenv("TMPDIR");
+  int n;
+
+  if (!parent || !*parent)
+    parent = "/tmp";
+  n = snprintf(buf, len, "%s/kapi-bench-%s.XXXXXX", parent, name);
+  if (n < 0 || (size_t)n >= len) {
+    fprintf(stderr, "kapi-bench: TMPDIR %s is too long\n", parent);
+    buf[0] = '\0';
+    return -1;
+  }
+  if (!mkdtemp(buf) || chmod(buf, 0755) < 0) {
+    fprintf(stderr, "kapi-bench: mkdtemp %s: %s\n", buf, strerror(errno));
+    buf[0] = '\0';
+    return -1;
+  }
+  return 0;
+}
+
 void bench_stop(pid_t *pid)
 {
   if (*pid <= 0)

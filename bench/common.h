@@ -189,6 +189,11 @@ pid_t bench_spawn(char *const argv[], const char *log);
  * 0 or -1. */
 int bench_copy_file(const char *src, const char *dir, char *dst, size_t len);
 void bench_stop(pid_t *pid);
+/* A fresh 0755 directory "$TMPDIR/kapi-bench-NAME.XXXXXX" (/tmp when
+ * TMPDIR is not set: a benchmark runner points TMPDIR into a directory it
+ * removes, so that nothing of ours outlives it even if we are killed);
+ * 0, or -1 said on stderr with buf emptied. */
+int bench_mkdtemp(char *buf, size_t len, const char *name);
 int bench_server_port(const char *log, pid_t pid);
 
 #endif

@@ -3,6 +3,12 @@
  * time, empty and loaded.
  *
  * Starts its own kapi-apiserver (see apiserver.h) and measures:
+ *   - the whole control plane idle: kapi-scheduler, kapi-controller-manager
+ *     and a kapi-kubelet with one hollow node (fake runtime) started
+ *     against the fresh server, and once the node is Ready, the
+ *     controllers started and --idle seconds have passed, each daemon's
+ *     VmRSS and their sum (the server is then restarted on a fresh data
+ *     directory, so nothing of this shows in the figures below);
  *   - start -> /readyz with an empty store (fresh data directory; the
  *     median of --starts starts) and the idle RSS once it has settled;
  *   - RSS growth per stored object: --pods realistic ~1.5 KB Pods
@@ -20,6 +26,8 @@
  * Loading runs with --fsync as given (the default is true; `--fsync
  * false` saves minutes and changes no figure here but the load time).
  * Prints `name value unit` lines:
+ *   footprint_cp_rss_apiserver 10.1 MB   (likewise _scheduler,
+ *   footprint_cp_rss_total 30.2 MB        _controller_manager, _kubelet)
  *   footprint_ready_empty 12.3 ms
  *   footprint_rss_idle 9.8 MB
  *   footprint_pod_rss_per_object 4100 bytes
@@ -30,10 +38,13 @@
  *   footprint_rss_restarted_100000_objects 350.0 MB
  */
 #include <getopt.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "apiserver.h"
 #include "common.h"
@@ -43,7 +54,8 @@
 typedef struct fp_opts {
   bench_server_opts server;
   long pods, configmaps, total, starts, connections;
-  double settle;
+  double settle, idle;
+  int control_plane;  /* measure the four daemons idle first */
 } fp_opts;
 
 typedef struct fp_ctx {
@@ -69,6 +81,10 @@ static void usage(FILE *f)
     "  --starts N          starts timed, the median printed (default 3)\n"
     "  --connections N     connections creating objects (default 16)\n"
     "  --settle S          quiet seconds before reading RSS (default 1)\n"
+    "  --idle S            seconds the whole control plane idles before\n"
+    "                      its RSS is read (default 2)\n"
+    "  --no-control-plane  skip the scheduler, controller-manager and\n"
+    "                      kubelet\n"
     "  -h, --help          this help\n",
     f);
 }
@@ -83,6 +99,8 @@ static int parse_args(int argc, char **argv, fp_opts *o)
     { "starts", required_argument, NULL, 's' },
     { "connections", required_argument, NULL, 'c' },
     { "settle", required_argument, NULL, 'S' },
+    { "idle", required_argument, NULL, 'I' },
+    { "no-control-plane", no_argument, NULL, 'N' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -108,6 +126,9 @@ static int parse_args(int argc, char **argv, fp_opts *o)
       break;
     case 'S': r = bench_parse_seconds("--settle", optarg, &o->settle);
       break;
+    case 'I': r = bench_parse_seconds("--idle", optarg, &o->idle);
+      break;
+    case 'N': o->control_plane = 0; break;
     case 'h': usage(stdout); exit(0);
     default: return -1;
     }
@@ -244,7 +265,7 @@ static int timed_starts(bench_apiserver *s, long n, int fresh,
                         const char *name)
 {
   double t[100], logged[100];
-  char cmd[256];
+  char cmd[512];
 
   for (long i = 0; i < n; i++) {
     bench_apiserver_stop(s);
@@ -293,6 +314,220 @@ static int per_object(bench_apiserver *s, const fp_opts *o, fp_ctx *c,
   return 0;
 }
 
+/* ---- the whole control plane, idle ---------------------------------------- */
+
+/* The daemons besides the apiserver, in the order they are started. */
+enum { CP_SCHEDULER, CP_CONTROLLER_MANAGER, CP_KUBELET, CP_N };
+
+typedef struct cp_daemon {
+  const char *binary;     /* under the build tree */
+  const char *figure;     /* footprint_cp_rss_<figure> */
+  const char *plugins;    /* glob under the build tree of its plugins */
+  char dir[320];          /* its plugin directory */
+  char log[320];
+  pid_t pid;
+} cp_daemon;
+
+/* The real binary behind libtool's wrapper when there is one (see
+ * bench_apiserver_init: LD_LIBRARY_PATH already points at libkapi), so
+ * that the pid is the daemon's and not a shell's. */
+static void daemon_binary(const char *build, const char *name, char *out,
+                          size_t len)
+{
+  snprintf(out, len, "%s/.libs/%s", build, name);
+  if (access(out, X_OK) < 0)
+    snprintf(out, len, "%s/%s", build, name);
+}
+
+/* Copies build/<pattern> into dir, made 0755 (the loaders refuse
+ * writable plugin directories); -1 when nothing matched. */
+static int copy_glob(const char *build, const char *pattern, const char *dir)
+{
+  char pat[4096];
+  size_t copied = 0;
+  glob_t g;
+
+  if (mkdir(dir, 0755) < 0)
+    return -1;
+  snprintf(pat, sizeof pat, "%s/%s", build, pattern);
+  if (glob(pat, 0, NULL, &g) != 0)
+    return -1;
+  for (size_t i = 0; i < g.gl_pathc; i++)
+    if (bench_copy_file(g.gl_pathv[i], dir, NULL, 0) == 0)
+      copied++;
+  globfree(&g);
+  return copied ? 0 : -1;
+}
+
+/* 1 when `file` contains `a` and, after it on the same line, `b`. */
+static int log_says(const char *file, const char *a, const char *b)
+{
+  char line[2048];
+  int found = 0;
+  FILE *f = fopen(file, "r");
+
+  while (f && !found && fgets(line, sizeof line, f)) {
+    char *p = strstr(line, a);
+    found = p && strstr(p + strlen(a), b);
+  }
+  if (f)
+    fclose(f);
+  return found;
+}
+
+/* 1 when node `name` reports the kubelet Ready. */
+static int node_ready(const char *server, const char *name)
+{
+  char path[128];
+  bench_buf body = { 0 };
+  CURL *e = curl_easy_init();
+  long status = 0;
+  char *url;
+  int ready = 0;
+
+  snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
+  url = bench_url(server, path);
+  if (e && url) {
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+    if (curl_easy_perform(e) == CURLE_OK &&
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+        status == 200 && body.data)
+      ready = strstr(body.data, "\"KubeletReady\"") != NULL;
+  }
+  if (e)
+    curl_easy_cleanup(e);
+  free(url);
+  bench_buf_free(&body);
+  return ready;
+}
+
+static int spawn_daemon(const bench_apiserver *s, cp_daemon *d)
+{
+  char bin[4096], cfg[320], root[320];
+
+  daemon_binary(s->build, d->binary, bin, sizeof bin);
+  snprintf(d->log, sizeof d->log, "%s/%s.log", s->dir, d->binary);
+  if (copy_glob(s->build, d->plugins, d->dir) < 0) {
+    fprintf(stderr, "kapi-bench-footprint: no %s under %s\n", d->plugins,
+            s->build);
+    return -1;
+  }
+  if (!strcmp(d->binary, "kapi-scheduler")) {
+    FILE *f;
+
+    snprintf(cfg, sizeof cfg, "%s/scheduler.yaml", s->dir);
+    if (!(f = fopen(cfg, "w")))
+      return -1;
+    fputs("apiVersion: kubescheduler.config.k8s.io/v1\n"
+          "kind: KubeSchedulerConfiguration\n"
+          "leaderElection: {leaderElect: false}\n", f);
+    if (fclose(f) != 0)
+      return -1;
+    char *argv[] = { bin, "--master", (char *)s->url, "--no-default-plugins",
+                     "--plugin-dir", d->dir, "--config", cfg, NULL };
+    d->pid = bench_spawn(argv, d->log);
+  } else if (!strcmp(d->binary, "kapi-controller-manager")) {
+    char *argv[] = { bin, "--master", (char *)s->url, "--plugin-dir", d->dir,
+                     "--leader-elect=false", NULL };
+    d->pid = bench_spawn(argv, d->log);
+  } else {
+    snprintf(root, sizeof root, "%s/kubelet", s->dir);
+    char *argv[] = { bin, "--master", (char *)s->url, "--hollow-nodes", "1",
+                     "--hostname-override", "fp", "--runtime", "fake",
+                     "--plugin-dir", d->dir, "--root-dir", root, NULL };
+    d->pid = bench_spawn(argv, d->log);
+  }
+  if (d->pid <= 0) {
+    d->pid = 0;
+    return -1;
+  }
+  return 0;
+}
+
+/* Every daemon still running (not exited, nor a zombie we reaped). */
+static int daemons_alive(cp_daemon *d)
+{
+  for (int i = 0; i < CP_N; i++)
+    if (waitpid(d[i].pid, NULL, WNOHANG) != 0) {
+      char cmd[512];
+
+      fprintf(stderr, "kapi-bench-footprint: %s exited; its log (%s) "
+              "ends:\n", d[i].binary, d[i].log);
+      snprintf(cmd, sizeof cmd, "tail -n 10 '%s' >&2", d[i].log);
+      if (system(cmd) != 0)
+        fprintf(stderr, "(no log)\n");
+      d[i].pid = 0;
+      return 0;
+    }
+  return 1;
+}
+
+/* Starts the three other daemons against the running server, waits for
+ * them to be up and idle, prints each one's RSS and the sum, and stops
+ * them again. */
+static int control_plane(bench_apiserver *s, const fp_opts *o)
+{
+  cp_daemon d[CP_N] = {
+    [CP_SCHEDULER] = { "kapi-scheduler", "scheduler",
+                       "sched-plugins/*/.libs/*.so" },
+    [CP_CONTROLLER_MANAGER] = { "kapi-controller-manager",
+                                "controller_manager",
+                                "plugins/controllers/*/.libs/*.so" },
+    [CP_KUBELET] = { "kapi-kubelet", "kubelet",
+                     "plugins/runtime/fake/.libs/*.so" },
+  };
+  double deadline = bench_now() + 60;
+  long kb[CP_N], api_kb, total;
+  int rc = -1, up = 0;
+
+  for (int i = 0; i < CP_N; i++) {
+    snprintf(d[i].dir, sizeof d[i].dir, "%s/%s-plugins", s->dir,
+             d[i].figure);
+    if (spawn_daemon(s, &d[i]) < 0)
+      goto out;
+  }
+  /* Up: the hollow node Ready (the kubelet registered it and reports
+   * status) and the controllers started. */
+  while (!up && bench_now() < deadline && daemons_alive(d)) {
+    up = node_ready(s->url, "fp-0") &&
+         log_says(d[CP_CONTROLLER_MANAGER].log, "Started ", " controllers");
+    if (!up)
+      usleep(50000);
+  }
+  if (!up) {
+    char cmd[1200];
+
+    fprintf(stderr, "kapi-bench-footprint: the control plane did not come "
+            "up; the daemons' logs end:\n");
+    snprintf(cmd, sizeof cmd, "tail -n 10 '%s' '%s' '%s' >&2",
+             d[0].log, d[1].log, d[2].log);
+    if (system(cmd) != 0)
+      fprintf(stderr, "(no logs)\n");
+    goto out;
+  }
+  usleep((useconds_t)(o->idle * 1e6));
+  if (!daemons_alive(d))
+    goto out;
+  total = api_kb = bench_proc_kb(s->pid, "VmRSS");
+  for (int i = 0; i < CP_N; i++) {
+    if ((kb[i] = bench_proc_kb(d[i].pid, "VmRSS")) < 0 || api_kb < 0)
+      goto out;
+    total += kb[i];
+  }
+  printf("footprint_cp_rss_apiserver %.1f MB\n", api_kb / 1024.0);
+  for (int i = 0; i < CP_N; i++)
+    printf("footprint_cp_rss_%s %.1f MB\n", d[i].figure, kb[i] / 1024.0);
+  printf("footprint_cp_rss_total %.1f MB\n", total / 1024.0);
+  fflush(stdout);
+  rc = 0;
+out:
+  for (int i = CP_N - 1; i >= 0; i--)
+    bench_stop(&d[i].pid);
+  return rc;
+}
+
 static int warm_up(bench_apiserver *s, const fp_opts *o)
 {
   fp_ctx c = { .server = s->url, .ns = "fp-warm", .pods = 1 };
@@ -314,6 +549,12 @@ static int run(const void *arg)
   if (bench_apiserver_init(&s, &o->server, "footprint") < 0)
     goto out;
   printf("footprint_fsync %d bool\n", s.fsync);
+  /* The control plane first, on a server of its own: the starts below
+   * begin from a fresh data directory, so the objects the daemons made
+   * (the node, leases, service accounts, events) are gone again. */
+  if (o->control_plane &&
+      (bench_apiserver_start(&s, 30, NULL) < 0 || control_plane(&s, o) < 0))
+    goto out;
   if (timed_starts(&s, o->starts, 1, "footprint_ready_empty") < 0)
     goto out;
   rss = settled_rss_kb(&s, o->settle);
@@ -359,7 +600,8 @@ out:
 int main(int argc, char **argv)
 {
   fp_opts o = { .pods = 10000, .configmaps = 20000, .total = 100000,
-                .starts = 3, .connections = 16, .settle = 1 };
+                .starts = 3, .connections = 16, .settle = 1, .idle = 2,
+                .control_plane = 1 };
 
   bench_server_opts_init(&o.server);
   if (parse_args(argc, argv, &o) < 0) {

@@ -64,6 +64,7 @@ static void usage(FILE *f)
         "  --namespace NS    (default default)\n"
         "  --timeout S       seconds to wait for the last pod (default 60)\n"
         "  --keep            leave the pods (default: delete them)\n"
+        "  --label NAME      prefix of the printed names (default pod_start)\n"
         "  -h, --help        this help\n",
         f);
 }
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
       {"namespace", required_argument, NULL, 'N'},
       {"timeout", required_argument, NULL, 't'},
       {"keep", no_argument, NULL, 'k'},
+      {"label", required_argument, NULL, 'l'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   kapi_client_config cc = {0};
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
   char err[256], rv[32];
   long i, errors = 0, done;
   size_t n_lat = 0;
+  const char *label = "pod_start";
   int opt, keep = 0, rc = 0;
   kj *list = NULL;
   kapi_result res;
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
     case 'N': b.ns = optarg; break;
     case 't': b.timeout = atof(optarg); break;
     case 'k': keep = 1; break;
+    case 'l': label = optarg; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -260,10 +264,11 @@ int main(int argc, char **argv)
   qsort(lat, n_lat, sizeof *lat, cmp_double);
   printf("# %ld pods bound to %s at %.1f pods/s: %ld Running\n", b.count,
          b.node, b.rate, done);
-  printf("pod_start_p50 %.3f ms\n", percentile(lat, n_lat, 50));
-  printf("pod_start_p99 %.3f ms\n", percentile(lat, n_lat, 99));
-  printf("pod_start_max %.3f ms\n", n_lat ? lat[n_lat - 1] : 0.0);
-  printf("pod_start_errors %ld count\n", errors + (b.count - errors - done));
+  printf("%s_p50 %.3f ms\n", label, percentile(lat, n_lat, 50));
+  printf("%s_p99 %.3f ms\n", label, percentile(lat, n_lat, 99));
+  printf("%s_max %.3f ms\n", label, n_lat ? lat[n_lat - 1] : 0.0);
+  printf("%s_errors %ld count\n", label,
+         errors + (b.count - errors - done));
   if (done < b.count - errors || errors)
     rc = 1;
 

@@ -14,6 +14,8 @@
 #   COUNT10     pods at 10 pods/s (default 200)
 #   FSYNC       the apiserver's --fsync (default false: this measures the
 #               kubelet path, not the disk)
+#   BY_RATE=1   name the lines after the rate (pod_start_2pps_p50,
+#               pod_start_10pps_p99, ...), so both sets fit one table
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,7 +81,14 @@ done
 curl -fsS "$SERVER/api/v1/nodes/bench-0" 2>/dev/null | grep -q '"KubeletReady"' ||
   { cat "$T/kubelet.log" >&2; die "the hollow node did not become Ready"; }
 
+# label RATE: the names' prefix at that rate.
+label() {
+  if [ "${BY_RATE:-0}" = 1 ]; then echo "pod_start_$1pps"; else echo pod_start; fi
+}
+
 rc=0
-"$BENCH" --server "$SERVER" --node bench-0 --rate 2 --count "$COUNT2" || rc=1
-"$BENCH" --server "$SERVER" --node bench-0 --rate 10 --count "$COUNT10" || rc=1
+"$BENCH" --server "$SERVER" --node bench-0 --rate 2 --count "$COUNT2" \
+  --label "$(label 2)" || rc=1
+"$BENCH" --server "$SERVER" --node bench-0 --rate 10 --count "$COUNT10" \
+  --label "$(label 10)" || rc=1
 exit $rc

@@ -3,6 +3,8 @@
 # to be fully created: from POSTing the ReplicaSet to the moment its
 # status.replicas reports them all, with a fresh kapi-apiserver and
 # kapi-controller-manager (no scheduler or kubelet: pods stay Pending).
+# The end is seen through a watch on the ReplicaSets opened before the
+# POST, so the figure has no polling interval in it.
 #
 # Prints `rs_<REPLICAS>_seconds X` (plus the pods counted and the server's
 # event count), then stops what it started, whatever happens.
@@ -27,6 +29,7 @@ TIMEOUT=${TIMEOUT:-600}
 for b in kapi-apiserver kapi-controller-manager; do
   [ -x "$BUILD/$b" ] || { echo "bench/rs.sh: $BUILD/$b not built" >&2; exit 1; }
 done
+command -v python3 >/dev/null || { echo "bench/rs.sh: needs python3" >&2; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/kapi-rs-bench.XXXXXX")
 chmod 755 "$T"
@@ -38,6 +41,8 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 mkdir -p "$T/plugins" "$T/controllers"
 chmod 755 "$T/plugins" "$T/controllers"
@@ -72,34 +77,78 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 
-rs='{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"bench"},
-"spec":{"replicas":'"$REPLICAS"',"selector":{"matchLabels":{"app":"bench"}},
-"template":{"metadata":{"labels":{"app":"bench"}},"spec":{"containers":[
-{"name":"c","image":"busybox","command":["sleep","3600"]}]}}}}'
+# The measuring side: a watch on the ReplicaSets opened (from a list's
+# resourceVersion) before the POST, so the status update that reports the
+# last replica is seen the moment the server sends it, not at the next
+# poll; the clock runs from just before the POST.  Prints the seconds.
+cat >"$T/measure.py" <<'PY'
+import http.client, json, sys, time
+from urllib.parse import urlsplit
 
-t0=$(date +%s.%N)
-code=$(curl -sS -o "$T/created" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-  --data-binary "$rs" "$SERVER/apis/apps/v1/namespaces/default/replicasets")
-[ "$code" = 201 ] || { echo "creating the ReplicaSet: HTTP $code" >&2; cat "$T/created" >&2; exit 1; }
+server, n, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+u = urlsplit(server)
+RSS = "/apis/apps/v1/namespaces/default/replicasets"
 
-deadline=$(( $(date +%s) + TIMEOUT ))
-got=0
-while :; do
-  got=$(curl -fsS "$SERVER/apis/apps/v1/namespaces/default/replicasets/bench" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin).get("status",{}).get("replicas",0))')
-  [ "$got" -ge "$REPLICAS" ] && break
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "timed out after ${TIMEOUT}s with status.replicas=$got" >&2
-    tail -20 "$T/cm.log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-t1=$(date +%s.%N)
+def conn():
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+
+c = conn()
+c.request("GET", RSS)
+r = c.getresponse()
+body = r.read()
+if r.status != 200:
+    sys.exit("GET %s: HTTP %d %s" % (RSS, r.status, body[:300]))
+rv = json.loads(body)["metadata"]["resourceVersion"]
+w = conn()
+w.request("GET", RSS + "?watch=1&resourceVersion=" + rv)
+wr = w.getresponse()
+if wr.status != 200:
+    sys.exit("watch: HTTP %d" % wr.status)
+
+rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+      "metadata": {"name": "bench"},
+      "spec": {"replicas": n, "selector": {"matchLabels": {"app": "bench"}},
+               "template": {"metadata": {"labels": {"app": "bench"}},
+                            "spec": {"containers": [
+                                {"name": "c", "image": "busybox",
+                                 "command": ["sleep", "3600"]}]}}}}
+p = conn()
+t0 = time.monotonic()
+p.request("POST", RSS, json.dumps(rs), {"Content-Type": "application/json"})
+r = p.getresponse()
+body = r.read()
+if r.status != 201:
+    sys.exit("creating the ReplicaSet: HTTP %d %s" % (r.status, body[:300]))
+
+got = 0
+deadline = t0 + timeout
+for line in wr:
+    line = line.strip()
+    if not line:
+        continue
+    ev = json.loads(line)
+    if ev.get("type") == "ERROR":
+        sys.exit("watch: %s" % ev.get("object"))
+    o = ev.get("object", {})
+    if o.get("metadata", {}).get("name") != "bench":
+        continue
+    got = o.get("status", {}).get("replicas") or 0
+    if got >= n:
+        print("%.3f" % (time.monotonic() - t0))
+        sys.exit(0)
+    if time.monotonic() > deadline:
+        break
+sys.exit("timed out after %ss with status.replicas=%d" % (timeout, got))
+PY
+
+if ! secs=$(python3 "$T/measure.py" "$SERVER" "$REPLICAS" "$TIMEOUT"); then
+  tail -20 "$T/cm.log" >&2
+  exit 1
+fi
 
 pods=$(curl -fsS "$SERVER/api/v1/namespaces/default/pods?labelSelector=app%3Dbench" |
        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
 events=$(curl -fsS "$SERVER/api/v1/namespaces/default/events" |
        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
-printf 'rs_%s_seconds %.2f s (qps %s, burst %s; %s pods listed, %s events)\n' \
-  "$REPLICAS" "$(python3 -c "print($t1 - $t0)")" "$QPS" "$BURST" "$pods" "$events"
+printf 'rs_%s_seconds %s s (qps %s, burst %s; %s pods listed, %s events)\n' \
+  "$REPLICAS" "$secs" "$QPS" "$BURST" "$pods" "$events"

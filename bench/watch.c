@@ -94,7 +94,7 @@ typedef struct step {
   _Atomic int64_t *sent;  /* ns (CLOCK_MONOTONIC) per pod; 0 = not sent */
   float *lat_ms;          /* one per delivery */
   long delivered, expected;
-  double last_delivery;
+  double first_delivery, last_delivery;
   /* creator results */
   atomic_long create_errors; /* read by the loop while the creator runs */
   double create_first, create_last;
@@ -244,6 +244,8 @@ static void on_event(bench *b, conn *c, int64_t now)
   sent = atomic_load_explicit(&s->sent[seq - s->base], memory_order_acquire);
   if (!sent || s->delivered >= s->expected)
     return;
+  if (!s->delivered)
+    s->first_delivery = now / 1e9;
   s->lat_ms[s->delivered++] = (float)((now - sent) / 1e6);
   s->last_delivery = now / 1e9;
 }
@@ -788,7 +790,13 @@ typedef struct step_result {
 
 static void summarize(const bench *b, step *s, step_result *r)
 {
-  double span = s->last_delivery - s->create_first;
+  /* The deliveries' own window, plus one creation interval: n pods
+   * paced 1/rate apart occupy n/rate seconds, and the first to the last
+   * delivery spans only n - 1 of those intervals.  At a steady latency
+   * this gives exactly watchers x rate when every delivery comes; any
+   * backlog stretches the window and lowers it. */
+  double span = s->last_delivery - s->first_delivery +
+                (s->rate > 0 ? 1 / s->rate : 0);
 
   qsort(s->lat_ms, (size_t)s->delivered, sizeof *s->lat_ms, cmp_float);
   r->p50 = percentile(s->lat_ms, s->delivered, 50);
