@@ -384,9 +384,15 @@ void kapi_chain_run(kapi_server *srv, kapi_req *r, kapi_response *resp)
 {
   const kapi_stage *const *s;
   kapi_error e;
+  int inflight = 0;
 
   kapi_error_init(&e);
   for (s = stages; *s; s++) {
+    /* In flight once its kind (the verb) is known. */
+    if (s == stages + 1) {
+      kapi_request_inflight(r, 1);
+      inflight = 1;
+    }
     if ((*s)->run(srv, r, resp, &e) < 0) {
       if (!kapi_error_isset(&e))
         kapi_error_internal(&e, "stage %s failed", (*s)->name);
@@ -396,5 +402,7 @@ void kapi_chain_run(kapi_server *srv, kapi_req *r, kapi_response *resp)
       break;
     }
   }
+  if (inflight)
+    kapi_request_inflight(r, -1);
   kapi_error_clear(&e);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kapi/metrics.h"
 #include "discovery.h"
 #include "openapi.h"
 #include "server.h"
@@ -29,6 +30,22 @@ static void text(kapi_response *resp, int code, const char *s)
   resp->content_type = "text/plain; charset=utf-8";
 }
 
+/* The default registry in the Prometheus text format.  Authorized as
+ * upstream: nonResourceURL /metrics, verb get (system:monitoring). */
+static void metrics(kapi_response *resp)
+{
+  char *body;
+  size_t len;
+
+  if (kapi_metrics_expose(kapi_metrics_default(), &body, &len) < 0) {
+    kapi_response_fail(resp, 500, "InternalError",
+                       "cannot gather the metrics: out of memory");
+    return;
+  }
+  kapi_response_take(resp, 200, body, len);
+  resp->content_type = KAPI_METRICS_CONTENT_TYPE;
+}
+
 static int is_health(const char *path)
 {
   static const char *const roots[] = {"/healthz", "/livez", "/readyz", NULL};
@@ -46,6 +63,10 @@ void kapi_handle_nonresource(kapi_server *srv, kapi_req *r,
 {
   if (!strcmp(r->path, "/version") || !strcmp(r->path, "/version/")) {
     version(resp);
+    return;
+  }
+  if (!strcmp(r->path, "/metrics")) {
+    metrics(resp);
     return;
   }
   if (is_health(r->path)) {

@@ -23,6 +23,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "kapi/metrics.h"
 #include "log.h"
 #include "rest_log.h"
 #include "server.h"
@@ -123,6 +124,315 @@ void kapi_response_warn(kapi_response *resp, const char *text)
   resp->warnings = w;
 }
 
+/* ---- metrics ---------------------------------------------------------- */
+
+/* Upstream's apiserver request metrics (endpoints/metrics), in the
+ * process-wide registry that GET /metrics serves. */
+static struct {
+  kapi_metric *total, *duration, *longrunning, *inflight, *watch_events;
+  kapi_metric_series *readonly, *mutating;
+} sm;
+static pthread_once_t sm_once = PTHREAD_ONCE_INIT;
+
+static void sm_init(void)
+{
+  static const char *const req[] = {"verb", "dry_run", "group", "version",
+                                    "resource", "subresource", "scope",
+                                    "component", "code", NULL};
+  /* the same without the code, which is last: the histogram reads
+   * only as many values as it has labels */
+  static const char *const dur[] = {"verb", "dry_run", "group", "version",
+                                    "resource", "subresource", "scope",
+                                    "component", NULL};
+  static const char *const lr[] = {"verb", "group", "version", "resource",
+                                   "subresource", "scope", "component",
+                                   NULL};
+  static const char *const kind[] = {"request_kind", NULL};
+  static const char *const gvk[] = {"group", "version", "kind", NULL};
+  /* Upstream's request latency buckets, in seconds. */
+  static const double buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4,
+                                   0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4,
+                                   5, 6, 8, 10, 15, 20, 30, 45, 60};
+  kapi_metrics *m = kapi_metrics_default();
+
+  sm.total = kapi_metrics_counter(
+      m, "apiserver_request_total",
+      "Requests answered, by verb, dry run, group, version, resource, "
+      "subresource, scope, component and HTTP status code.",
+      req);
+  sm.duration = kapi_metrics_histogram(
+      m, "apiserver_request_duration_seconds",
+      "Time to answer a request in seconds, by verb, dry run, group, "
+      "version, resource, subresource, scope and component.",
+      dur, buckets, sizeof buckets / sizeof *buckets);
+  sm.longrunning = kapi_metrics_gauge(
+      m, "apiserver_longrunning_requests",
+      "Long-running requests (watches) now open, by verb, group, version, "
+      "resource, subresource, scope and component.",
+      lr);
+  sm.inflight = kapi_metrics_gauge(
+      m, "apiserver_current_inflight_requests",
+      "Requests being handled now, read-only or mutating.", kind);
+  sm.watch_events = kapi_metrics_counter(
+      m, "apiserver_watch_events_total",
+      "Events sent to watch clients, by group, version and kind.", gvk);
+  sm.readonly = kapi_metric_with(sm.inflight,
+                                 (const char *const[]){"readOnly"});
+  sm.mutating = kapi_metric_with(sm.inflight,
+                                 (const char *const[]){"mutating"});
+}
+
+static void sm_ready(void) { pthread_once(&sm_once, sm_init); }
+
+void kapi_request_inflight(const kapi_req *r, int delta)
+{
+  const char *v = r->verb ? r->verb : "";
+  kapi_metric_series *s;
+
+  sm_ready();
+  /* upstream's non-mutating verbs */
+  s = !strcmp(v, "get") || !strcmp(v, "list") || !strcmp(v, "watch")
+          ? sm.readonly
+          : sm.mutating;
+  if (delta > 0)
+    kapi_series_inc(s);
+  else
+    kapi_series_dec(s);
+}
+
+kapi_metric_series *kapi_watch_events_series(const kapi_resource *res)
+{
+  const char *const v[] = {res->group, res->ops->version, res->ops->kind};
+  sm_ready();
+  return kapi_metric_with(sm.watch_events, v);
+}
+
+/* What one request is recorded under. */
+struct req_metrics {
+  kapi_metric_series *total, *duration, *longrunning;
+  struct timespec start;
+};
+
+/* Upstream's cleanVerb: the route's verb (POST for create, PUT for
+ * update, LIST for a collection GET), WATCH for watches, APPLY for a
+ * server-side apply, CONNECT for the streaming subresources. */
+static const char *clean_verb(const kapi_req *r)
+{
+  static const char *const map[][2] = {
+      {"get", "GET"},       {"list", "LIST"},     {"watch", "WATCH"},
+      {"create", "POST"},   {"update", "PUT"},    {"patch", "PATCH"},
+      {"delete", "DELETE"}, {"deletecollection", "DELETECOLLECTION"}};
+  static const char *const methods[] = {"GET", "POST", "PUT", "PATCH",
+                                        "DELETE", NULL};
+  static const char *const connect[] = {"exec", "attach", "portforward",
+                                        "proxy", NULL};
+
+  if (!r->is_resource_request) {
+    for (const char *const *m = methods; *m; m++)
+      if (!strcmp(r->method, *m))
+        return *m;
+    return "other";
+  }
+  for (const char *const *c = connect; *r->subresource && *c; c++)
+    if (!strcmp(r->subresource, *c))
+      return "CONNECT";
+  if (!strcmp(r->verb, "patch")) {
+    const char *ct = kapi_req_header(r, "Content-Type");
+    if (ct && !strncmp(ct, "application/apply-patch+yaml", 28) &&
+        (!ct[28] || ct[28] == ';'))
+      return "APPLY";
+  }
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    if (!strcmp(r->verb, map[i][0]))
+      return map[i][1];
+  return "other";
+}
+
+/* Upstream's CleanScope. */
+static const char *clean_scope(const kapi_req *r)
+{
+  if (*r->name || !strcmp(r->verb, "create"))
+    return "resource";
+  if (*r->namespace_)
+    return "namespace";
+  return "cluster";
+}
+
+/* The code label, without snprintf's cost on every request. */
+static void status_text(int code, char buf[12])
+{
+  if (code >= 100 && code <= 999) {
+    buf[0] = (char)('0' + code / 100);
+    buf[1] = (char)('0' + code / 10 % 10);
+    buf[2] = (char)('0' + code % 10);
+    buf[3] = '\0';
+  } else {
+    snprintf(buf, 12, "%d", code);
+  }
+}
+
+/* Bounded label values.  Upstream only instruments routes it installed,
+ * so a request for a resource or subresource nobody serves is not
+ * recorded; neither is it here: resources must be in the registry (or
+ * have been answered with success by a built-in handler, as the
+ * reviews), subresources among upstream's, non-resource paths among
+ * the fixed endpoints.  Returns 0 when the request is recorded. */
+static int request_labels(kapi_server *srv, const kapi_req *r, int code,
+                          const char **v, char codebuf[12])
+{
+  static const char *const subresources[] = {
+      "status", "scale", "log", "binding", "eviction", "exec", "attach",
+      "portforward", "proxy", "token", "ephemeralcontainers", "resize",
+      "approval", "finalize", NULL};
+  static const char *const paths[] = {
+      "/healthz", "/livez", "/readyz", "/version", "/metrics", "/api",
+      "/apis", "/openapi/v2", "/openapi/v3", NULL};
+  const char *const *p;
+  const char *sub = ""; /* static: the memo compares it by address */
+
+  if (!r->verb) /* request-info failed */
+    return -1;
+  status_text(code, codebuf);
+  v[0] = clean_verb(r);
+  v[1] = r->dry_run ? "All" : "";
+  v[8] = codebuf;
+  if (!r->is_resource_request) {
+    for (p = paths; *p && strcmp(r->path, *p); p++)
+      ;
+    if (!*p)
+      return -1;
+    v[2] = v[3] = v[4] = v[6] = v[7] = "";
+    v[5] = *p;
+    return 0;
+  }
+  if (!r->res && !(code >= 200 && code < 300) &&
+      !kapi_registry_find(srv->registry, r->api_group, r->api_version,
+                          r->resource))
+    return -1;
+  if (*r->subresource) {
+    for (p = subresources; *p && strcmp(r->subresource, *p); p++)
+      ;
+    if (!*p)
+      return -1;
+    sub = *p;
+  }
+  v[2] = r->api_group;
+  v[3] = r->api_version;
+  v[4] = r->resource;
+  v[5] = sub;
+  v[6] = clean_scope(r);
+  v[7] = "apiserver";
+  return 0;
+}
+
+/*
+ * A per-thread memo of resource requests' series.  Label tuples repeat
+ * (the same resource, verb and code), and a hit costs a few compares
+ * where the registry hashes and compares nine values, twice.  Verb,
+ * subresource and scope are static strings, compared by address; the
+ * rest by value, so an entry can never answer for other labels.  The
+ * series live as long as the default registry, i.e. the process.
+ */
+#define MEMO_SLOTS 32
+#define MEMO_STR 48
+struct series_memo {
+  const char *verb, *sub, *scope; /* static strings, NULL = empty slot */
+  int code, dry_run;
+  char group[MEMO_STR], version[MEMO_STR], resource[MEMO_STR];
+  kapi_metric_series *total, *duration;
+};
+static __thread struct series_memo memo[MEMO_SLOTS];
+
+static struct series_memo *memo_slot(const char *const *v, int code,
+                                     int dry_run, size_t rlen)
+{
+  const unsigned char *res = (const unsigned char *)v[4];
+  size_t h = (size_t)code * 7 + ((uintptr_t)v[0] >> 4) +
+             ((uintptr_t)v[6] >> 4) + rlen * 13 + (rlen ? res[0] : 0) +
+             (rlen ? res[rlen - 1] * 3u : 0) + (size_t)dry_run;
+  return &memo[h % MEMO_SLOTS];
+}
+
+static int memo_hit(const struct series_memo *m, const char *const *v,
+                    int code, int dry_run)
+{
+  return m->verb == v[0] && m->sub == v[5] && m->scope == v[6] &&
+         m->code == code && m->dry_run == dry_run &&
+         !strcmp(m->resource, v[4]) && !strcmp(m->version, v[3]) &&
+         !strcmp(m->group, v[2]);
+}
+
+static void memo_fill(struct series_memo *m, const char *const *v, int code,
+                      int dry_run, kapi_metric_series *total,
+                      kapi_metric_series *duration)
+{
+  if (!total || !duration || strlen(v[2]) >= MEMO_STR ||
+      strlen(v[3]) >= MEMO_STR)
+    return;
+  m->verb = v[0];
+  m->sub = v[5];
+  m->scope = v[6];
+  m->code = code;
+  m->dry_run = dry_run;
+  strcpy(m->group, v[2]);
+  strcpy(m->version, v[3]);
+  strcpy(m->resource, v[4]);
+  m->total = total;
+  m->duration = duration;
+}
+
+/* Finds the series for a finished request; rm->total NULL = not
+ * recorded.  A watch also gets its long-running gauge. */
+static void request_series(kapi_server *srv, const kapi_req *r,
+                           const kapi_response *kr, struct req_metrics *rm)
+{
+  const char *v[9], *lr[7];
+  struct series_memo *m = NULL;
+  char code[12];
+  size_t rlen;
+
+  rm->total = rm->duration = rm->longrunning = NULL;
+  if (request_labels(srv, r, kr->code, v, code) < 0)
+    return;
+  sm_ready();
+  if (r->is_resource_request && (rlen = strlen(v[4])) < MEMO_STR) {
+    m = memo_slot(v, kr->code, r->dry_run, rlen);
+    if (memo_hit(m, v, kr->code, r->dry_run)) {
+      rm->total = m->total;
+      rm->duration = m->duration;
+    }
+  }
+  if (!rm->total) {
+    rm->total = kapi_metric_with(sm.total, v);
+    rm->duration = kapi_metric_with(sm.duration, v);
+    if (m)
+      memo_fill(m, v, kr->code, r->dry_run, rm->total, rm->duration);
+  }
+  if (kr->stream) {
+    lr[0] = v[0];
+    memcpy(lr + 1, v + 2, 6 * sizeof *lr);
+    rm->longrunning = kapi_metric_with(sm.longrunning, lr);
+  }
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) +
+         (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Records a request that is over (a watch: when its stream ends, as
+ * upstream's instrumented handler returns only then). */
+static void request_done(const struct req_metrics *rm)
+{
+  if (!rm->total)
+    return;
+  kapi_series_inc(rm->total);
+  kapi_series_observe(rm->duration, seconds_since(&rm->start));
+}
+
 /* ---- the wake hub ----------------------------------------------------- */
 
 /* One streaming connection. */
@@ -136,6 +446,7 @@ struct stream_conn {
   struct stream_conn *next_wake;
   struct stream_conn *prev, *next; /* all live streams */
   struct watch_hub *hub;
+  struct req_metrics rm; /* recorded when the stream ends */
 };
 
 struct watch_hub {
@@ -251,12 +562,15 @@ static void stream_free(void *cls)
   /* After this no notification can come from the store. */
   watch_stream_free(sc->ws);
   pthread_mutex_destroy(&sc->mu);
+  kapi_series_dec(sc->rm.longrunning);
+  request_done(&sc->rm);
   free(sc);
 }
 
 static struct MHD_Response *stream_response(kapi_server *srv,
                                             struct MHD_Connection *conn,
-                                            watch_stream *ws)
+                                            watch_stream *ws,
+                                            const struct req_metrics *rm)
 {
   struct watch_hub *hub = srv->watches;
   struct stream_conn *sc = calloc(1, sizeof *sc);
@@ -267,6 +581,7 @@ static struct MHD_Response *stream_response(kapi_server *srv,
   sc->conn = conn;
   sc->ws = ws;
   sc->hub = hub;
+  sc->rm = *rm;
   pthread_mutex_init(&sc->mu, NULL);
   resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                            stream_read, sc, stream_free);
@@ -281,6 +596,7 @@ static struct MHD_Response *stream_response(kapi_server *srv,
     hub->all->prev = sc;
   hub->all = sc;
   pthread_mutex_unlock(&hub->mu);
+  kapi_series_inc(sc->rm.longrunning);
   watch_stream_set_wake(ws, stream_wake, sc);
   return resp;
 }
@@ -398,16 +714,22 @@ static void release_shared(void *cls)
   store_obj_unref(cls);
 }
 
+/* rm: the request's metrics, recorded here unless a stream takes them
+ * (to record when it ends). */
 static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
-                             kapi_response *kr)
+                             kapi_response *kr, const struct req_metrics *rm)
 {
   struct MHD_Response *resp;
   enum MHD_Result ret;
 
+  if (!kr->stream)
+    request_done(rm);
   if (kr->stream) {
-    resp = stream_response(srv, conn, kr->stream);
-    if (!resp)
+    resp = stream_response(srv, conn, kr->stream, rm);
+    if (!resp) {
+      request_done(rm);
       return MHD_NO;
+    }
     kr->stream = NULL; /* now owned by the response */
   } else if (kr->bytes) {
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
@@ -642,6 +964,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   kapi_req r;
   kapi_response kr;
   struct timespec received;
+  struct req_metrics rm;
   enum MHD_Result ret;
   (void)version;
 
@@ -659,6 +982,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return MHD_YES;
   }
 
+  clock_gettime(CLOCK_MONOTONIC, &rm.start);
   memset(&r, 0, sizeof r);
   memset(&kr, 0, sizeof kr);
   if (srv->audit)
@@ -690,7 +1014,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   LOG_V(3, "%s %s: %d", method, url, kr.code);
   if (srv->audit)
     kapi_audit_record(srv->audit, &r, &kr, &received, NULL);
-  ret = queue(srv, conn, &kr);
+  request_series(srv, &r, &kr, &rm);
+  ret = queue(srv, conn, &kr, &rm);
   kapi_response_reset(&kr);
   kapi_req_reset(&r);
   return ret;

@@ -108,6 +108,14 @@ void kapi_handle_nonresource(kapi_server *srv, kapi_req *r,
 void kapi_handle_resource(kapi_server *srv, kapi_req *r,
                           kapi_response *resp);
 
+/* Metrics (server.c), in the default registry (kapi/metrics.h).
+ * The chain counts a request in flight from its request-info on
+ * (delta +1) to its end (-1), as read-only or mutating by its verb. */
+void kapi_request_inflight(const kapi_req *r, int delta);
+/* The apiserver_watch_events_total series of a resource (borrowed,
+ * lives as long as the process), or NULL. */
+struct kapi_metric_series *kapi_watch_events_series(const kapi_resource *res);
+
 /* Query parameter of the request, or NULL. */
 const char *kapi_req_query(const kapi_req *r, const char *name);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "kapi/metrics.h"
 #include "meta.h"
 #include "rest.h"
 #include "rest_meta.h"
@@ -27,6 +28,7 @@
 
 struct watch_stream {
   kapi_server *srv;
+  struct kapi_metric_series *events; /* apiserver_watch_events_total */
   kapi_resource *res;
   kapi_watch *w;
   rest_selectors sel;
@@ -88,6 +90,7 @@ static int encode_event(watch_stream *ws, const char *type, const kj *obj,
                         const char *raw, size_t raw_len)
 {
   int rc = out_str(ws, "{\"type\":\"");
+  kapi_series_inc(ws->events);
   rc |= out_str(ws, type);
   rc |= out_str(ws, "\",\"object\":");
   if (ws->partial) {
@@ -211,6 +214,7 @@ static int encode_bookmark(watch_stream *ws)
            ws->partial ? "PartialObjectMetadata" : ws->res->ops->kind,
            ws->partial ? "meta.k8s.io/v1" : ws->res->group_version,
            kapi_watch_revision(ws->w));
+  kapi_series_inc(ws->events);
   return out_str(ws, line);
 }
 
@@ -377,6 +381,7 @@ void kapi_watch_start(kapi_server *srv, kapi_req *r, kapi_resource *res,
   }
   ws->srv = srv;
   ws->res = res;
+  ws->events = kapi_watch_events_series(res);
   ws->partial = accept && kapi_wants_partial_metadata(accept);
   ws->table = !ws->partial && accept && kapi_wants_table(accept);
   ws->bookmarks = kapi_query_bool(bm);
