@@ -7,10 +7,11 @@
  * the same field paths and messages), the QoS class (pkg/apis/core/
  * helper/qos) and the pod printer (pkg/printers/internalversion).
  *
- * The plugin reaches objects only through the host API, by JSON pointer.
- * A place in the object is therefore carried as a `loc`: the pointer to
- * read and write it ("/spec/containers/0/image") together with upstream's
- * field path used in errors ("spec.containers[0].image").
+ * The plugin reaches objects only through the host API.  Defaulting and
+ * validation walk the pod from handle to handle (a container, then its
+ * ports), each step one member lookup; the place of a value is carried
+ * as a `loc`, from which upstream's field path used in errors
+ * ("spec.containers[0].image") is rendered only when an error needs it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,71 +28,116 @@ static const kapi_host_api *api;
 /* Locations and reading values                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Values are reached from the handle the caller already holds (a
+ * container, a port), one member at a time, never by a pointer from the
+ * root.  The place of a value is kept for its errors: a chain of
+ * frames on the stack, the member `key` (or, key NULL, the element
+ * `index`) of `up`; the root has no `up`.  Upstream's field path
+ * ("spec.containers[0].image"), or the JSON pointer, is rendered from
+ * the chain only when needed, into LOC_MAX bytes, cut when full: these
+ * were fixed-size buffers, and the cut is part of the behaviour.
+ */
 typedef struct loc {
-  char ptr[LOC_MAX]; /* JSON pointer */
-  char fld[LOC_MAX]; /* upstream field path */
+  const struct loc *up;
+  const char *key;
+  size_t index;
 } loc;
 
-static void loc_root(loc *l)
+static const loc loc_root = {NULL, NULL, 0};
+static const loc loc_spec = {&loc_root, "spec", 0};
+
+/* The member of `up` read with the one-token pointer ptr ("/image"). */
+static loc loc_member(const loc *up, const char *ptr)
 {
-  l->ptr[0] = '\0';
-  l->fld[0] = '\0';
+  loc l = {up, ptr + 1, 0};
+  return l;
 }
 
-/* Appends s to the string in buf (of size len), cutting it when full;
- * a cut path then simply reads as absent. */
-static void buf_append(char *buf, size_t len, const char *s)
+static loc loc_elem(const loc *up, size_t i)
 {
-  size_t n = strlen(buf);
+  loc l = {up, NULL, i};
+  return l;
+}
 
+/* Appends s at buf[n] (len bytes in all), cutting it when full; returns
+ * the new length.  A cut pointer simply reads as absent. */
+static size_t buf_put(char *buf, size_t len, size_t n, const char *s)
+{
   while (*s && n + 1 < len)
     buf[n++] = *s++;
   buf[n] = '\0';
+  return n;
 }
 
-/* Appends one JSON-pointer token, escaping '~' and '/' (map keys such as
- * "nvidia.com/gpu" contain slashes). */
-static void ptr_append_token(char *buf, size_t len, const char *tok)
+/* "<open>i<close>" into idx (24 bytes), without snprintf's cost: paths
+ * are rendered for every name checked, not only for errors. */
+static const char *index_text(char *idx, char open, size_t i, char close)
 {
-  buf_append(buf, len, "/");
-  for (; *tok; tok++) {
-    char c[2] = {*tok, '\0'};
-    buf_append(buf, len, *tok == '~' ? "~0" : *tok == '/' ? "~1" : c);
-  }
+  char *p = idx + 23;
+
+  *p = '\0';
+  if (close)
+    *--p = close;
+  do
+    *--p = (char)('0' + i % 10);
+  while ((i /= 10) != 0);
+  *--p = open;
+  return p;
 }
 
-/* child = parent.key (child may be parent) */
-static void loc_child(loc *child, const loc *parent, const char *key)
-{
-  *child = *parent;
-  ptr_append_token(child->ptr, sizeof child->ptr, key);
-  if (child->fld[0])
-    buf_append(child->fld, sizeof child->fld, ".");
-  buf_append(child->fld, sizeof child->fld, key);
-}
-
-/* child = parent[i] */
-static void loc_index(loc *child, const loc *parent, size_t i)
+/* Upstream's field path of l into buf; returns its length. */
+static size_t loc_field(const loc *l, char *buf, size_t len)
 {
   char idx[24];
+  size_t n;
 
-  *child = *parent;
-  snprintf(idx, sizeof idx, "%zu", i);
-  buf_append(child->ptr, sizeof child->ptr, "/");
-  buf_append(child->ptr, sizeof child->ptr, idx);
-  buf_append(child->fld, sizeof child->fld, "[");
-  buf_append(child->fld, sizeof child->fld, idx);
-  buf_append(child->fld, sizeof child->fld, "]");
+  if (!l->up) {
+    buf[0] = '\0';
+    return 0;
+  }
+  n = loc_field(l->up, buf, len);
+  if (!l->key)
+    return buf_put(buf, len, n, index_text(idx, '[', l->index, ']'));
+  if (n)
+    n = buf_put(buf, len, n, ".");
+  return buf_put(buf, len, n, l->key);
 }
 
+/* The JSON pointer of l into buf, escaping '~' and '/' in keys (map keys
+ * such as "nvidia.com/gpu" contain slashes); returns its length. */
+static size_t loc_pointer(const loc *l, char *buf, size_t len)
+{
+  char idx[24];
+  const char *k;
+  size_t n;
+
+  if (!l->up) {
+    buf[0] = '\0';
+    return 0;
+  }
+  n = loc_pointer(l->up, buf, len);
+  if (!l->key)
+    return buf_put(buf, len, n, index_text(idx, '/', l->index, '\0'));
+  n = buf_put(buf, len, n, "/");
+  for (k = l->key; *k; k++) {
+    char c[2] = {*k, '\0'};
+    n = buf_put(buf, len, n, *k == '~' ? "~0" : *k == '/' ? "~1" : c);
+  }
+  return n;
+}
+
+/* The value at ptr under o: NULL when absent (or o is NULL). */
 static const kapi_obj *at(const kapi_obj *o, const char *ptr)
 {
   return api->obj_lookup(o, ptr);
 }
 
-static kapi_obj_type type_at(const kapi_obj *o, const char *ptr)
+/* Handles found in the pod being defaulted point into that mutable
+ * object; the host API hands them out const. */
+static kapi_obj *mut(const kapi_obj *o)
 {
-  return api->obj_type(at(o, ptr));
+  return (kapi_obj *)o;
 }
 
 /* Members of an array or object; 0 for anything else (or absent). */
@@ -101,45 +147,41 @@ static size_t count(const kapi_obj *o)
   return t == KAPI_OBJ_ARRAY || t == KAPI_OBJ_OBJECT ? api->obj_len(o) : 0;
 }
 
-/* The string at ptr, or NULL when absent or not a string. */
-static const char *str_at(const kapi_obj *o, const char *ptr)
+/* Elements of v when it is an array, else 0. */
+static size_t val_len(const kapi_obj *v)
 {
-  return type_at(o, ptr) == KAPI_OBJ_STRING ? api->obj_get(o, ptr) : NULL;
+  return api->obj_type(v) == KAPI_OBJ_ARRAY ? api->obj_len(v) : 0;
 }
 
-static int str_at_is(const kapi_obj *o, const char *ptr, const char *want)
+/* v's text when v is a string, else NULL. */
+static const char *val_str(const kapi_obj *v)
 {
-  const char *s = str_at(o, ptr);
+  return api->obj_type(v) == KAPI_OBJ_STRING ? api->obj_get(v, "") : NULL;
+}
+
+static int val_str_is(const kapi_obj *v, const char *want)
+{
+  const char *s = val_str(v);
   return s && !strcmp(s, want);
 }
 
-static int int_at(const kapi_obj *o, const char *ptr, int64_t *out)
+static int val_int(const kapi_obj *v, int64_t *out)
 {
-  const kapi_obj *v = at(o, ptr);
   return v ? api->obj_int(v, out) : -ENOENT;
 }
 
-/* Members of the array at ptr (0 when absent or not an array). */
-static size_t len_at(const kapi_obj *o, const char *ptr)
+static int val_true(const kapi_obj *v)
 {
-  const kapi_obj *v = at(o, ptr);
-  return api->obj_type(v) == KAPI_OBJ_ARRAY ? count(v) : 0;
-}
-
-static int bool_at(const kapi_obj *o, const char *ptr)
-{
-  const char *s = api->obj_get(o, ptr);
-  return type_at(o, ptr) == KAPI_OBJ_BOOL && s && !strcmp(s, "true");
+  const char *s = api->obj_get(v, "");
+  return api->obj_type(v) == KAPI_OBJ_BOOL && s && !strcmp(s, "true");
 }
 
 /*
  * Upstream decodes into Go structs, where an absent field, null and ""
  * are all the zero value.  Defaults and "required" checks follow that.
  */
-static int is_unset(const kapi_obj *o, const char *ptr)
+static int val_unset(const kapi_obj *v)
 {
-  const kapi_obj *v = at(o, ptr);
-
   switch (api->obj_type(v)) {
   case KAPI_OBJ_NONE:
   case KAPI_OBJ_NULL:
@@ -151,11 +193,42 @@ static int is_unset(const kapi_obj *o, const char *ptr)
   }
 }
 
-/* Like is_unset, for non-pointer Go integers (0 is the zero value). */
-static int int_is_unset(const kapi_obj *o, const char *ptr)
+/* Like val_unset, for non-pointer Go integers (0 is the zero value). */
+static int val_int_unset(const kapi_obj *v)
 {
   int64_t n;
-  return is_unset(o, ptr) || (int_at(o, ptr, &n) == 0 && n == 0);
+  return val_unset(v) || (val_int(v, &n) == 0 && n == 0);
+}
+
+/* The same, for the value at a pointer from o. */
+static kapi_obj_type type_at(const kapi_obj *o, const char *ptr)
+{
+  return api->obj_type(at(o, ptr));
+}
+
+static const char *str_at(const kapi_obj *o, const char *ptr)
+{
+  return val_str(at(o, ptr));
+}
+
+static int str_at_is(const kapi_obj *o, const char *ptr, const char *want)
+{
+  return val_str_is(at(o, ptr), want);
+}
+
+static int int_at(const kapi_obj *o, const char *ptr, int64_t *out)
+{
+  return val_int(at(o, ptr), out);
+}
+
+static size_t len_at(const kapi_obj *o, const char *ptr)
+{
+  return val_len(at(o, ptr));
+}
+
+static int is_unset(const kapi_obj *o, const char *ptr)
+{
+  return val_unset(at(o, ptr));
 }
 
 /* The member `key` of object o, found by name (no pointer escaping). */
@@ -171,6 +244,65 @@ static const kapi_obj *member(const kapi_obj *o, const char *key)
       return api->obj_index(o, i);
   return NULL;
 }
+
+/*
+ * The members `names` (one-token pointers, "/image") of object o, found
+ * in one pass over its keys into got[] (NULL when absent, or when o is
+ * no object).  The spec and each container are read member by member,
+ * many members each, and a lookup per member would scan the keys every
+ * time.  The first of duplicate keys wins, as it does for a lookup.
+ */
+static void members_of(const kapi_obj *o, const char *const *names,
+                       size_t n_names, const kapi_obj **got)
+{
+  size_t i, j, n;
+  const char *k;
+
+  for (j = 0; j < n_names; j++)
+    got[j] = NULL;
+  if (api->obj_type(o) != KAPI_OBJ_OBJECT)
+    return;
+  n = api->obj_len(o);
+  for (i = 0; i < n; i++) {
+    k = api->obj_key(o, i);
+    for (j = 0; j < n_names; j++) {
+      if (names[j][1] != k[0] || strcmp(names[j] + 1, k))
+        continue;
+      if (!got[j])
+        got[j] = api->obj_index(o, i);
+      break;
+    }
+  }
+}
+
+/* The members of a container read by defaulting and validation. */
+enum {
+  CT_NAME, CT_IMAGE, CT_PULL_POLICY, CT_MESSAGE_PATH, CT_MESSAGE_POLICY,
+  CT_PORTS, CT_ENV, CT_MOUNTS, CT_RESOURCES, CT_LIVENESS, CT_READINESS,
+  CT_STARTUP, CT_LIFECYCLE, CT_RESTART_POLICY, CT_N
+};
+static const char *const container_members[CT_N] = {
+    "/name", "/image", "/imagePullPolicy", "/terminationMessagePath",
+    "/terminationMessagePolicy", "/ports", "/env", "/volumeMounts",
+    "/resources", "/livenessProbe", "/readinessProbe", "/startupProbe",
+    "/lifecycle", "/restartPolicy"};
+
+/* The members of the spec read by defaulting and validation. */
+enum {
+  SP_VOLUMES, SP_CONTAINERS, SP_INIT_CONTAINERS, SP_EPHEMERAL_CONTAINERS,
+  SP_HOST_NETWORK, SP_DNS_POLICY, SP_DNS_CONFIG, SP_RESTART_POLICY,
+  SP_SCHEDULER_NAME, SP_SECURITY_CONTEXT, SP_GRACE, SP_SERVICE_LINKS,
+  SP_SCHEDULING_GATES, SP_SERVICE_ACCOUNT, SP_NODE_NAME, SP_DEADLINE,
+  SP_HOSTNAME, SP_SUBDOMAIN, SP_TOLERATIONS, SP_PRIORITY_CLASS,
+  SP_PREEMPTION_POLICY, SP_N
+};
+static const char *const spec_members[SP_N] = {
+    "/volumes", "/containers", "/initContainers", "/ephemeralContainers",
+    "/hostNetwork", "/dnsPolicy", "/dnsConfig", "/restartPolicy",
+    "/schedulerName", "/securityContext", "/terminationGracePeriodSeconds",
+    "/enableServiceLinks", "/schedulingGates", "/serviceAccountName",
+    "/nodeName", "/activeDeadlineSeconds", "/hostname", "/subdomain",
+    "/tolerations", "/priorityClassName", "/preemptionPolicy"};
 
 /* s as a JSON string literal, malloc'ed; NULL when out of memory. */
 static char *json_quote(const char *s)
@@ -304,36 +436,36 @@ static int quantity_of(const kapi_obj *o, qty_t *out)
 /* Defaults (pkg/apis/core/v1/defaults.go)                              */
 /* ------------------------------------------------------------------ */
 
-static void default_str(kapi_obj *pod, const loc *parent, const char *key,
-                        const char *value)
+/*
+ * Defaults are set through the handle of the parent object and a
+ * one-token pointer ("/protocol").  A set may replace (and free) the
+ * member it sets, never the parent, so the parent's handle stays good,
+ * and so do handles to its other members; a member's own handle is
+ * never used after it was set.
+ */
+static void default_str(const kapi_obj *parent, const char *ptr,
+                        const kapi_obj *cur, const char *value)
 {
-  loc l;
-  loc_child(&l, parent, key);
-  if (is_unset(pod, l.ptr))
-    api->obj_set_str(pod, l.ptr, value);
+  if (val_unset(cur))
+    api->obj_set_str(mut(parent), ptr, value);
 }
 
 /* For Go `int32` fields: 0 counts as unset. */
-static void default_int(kapi_obj *pod, const loc *parent, const char *key,
+static void default_int(const kapi_obj *parent, const char *ptr,
                         int64_t value)
 {
-  loc l;
-  loc_child(&l, parent, key);
-  if (int_is_unset(pod, l.ptr))
-    api->obj_set_int(pod, l.ptr, value);
+  if (val_int_unset(at(parent, ptr)))
+    api->obj_set_int(mut(parent), ptr, value);
 }
 
 /* For Go `*int32` fields: only absent (or null) counts as unset. */
-static void default_int_ptr(kapi_obj *pod, const loc *parent,
-                            const char *key, int64_t value)
+static void default_int_ptr(const kapi_obj *parent, const char *ptr,
+                            int64_t value)
 {
-  loc l;
-  kapi_obj_type t;
+  kapi_obj_type t = type_at(parent, ptr);
 
-  loc_child(&l, parent, key);
-  t = type_at(pod, l.ptr);
   if (t == KAPI_OBJ_NONE || t == KAPI_OBJ_NULL)
-    api->obj_set_int(pod, l.ptr, value);
+    api->obj_set_int(mut(parent), ptr, value);
 }
 
 /*
@@ -364,145 +496,139 @@ static const char *default_pull_policy(const char *image)
   return "IfNotPresent";
 }
 
-static void default_http_get(kapi_obj *pod, const loc *parent)
+/* parent: a probe or a lifecycle handler (may be absent). */
+static void default_http_get(const kapi_obj *parent)
 {
-  loc h;
-  loc_child(&h, parent, "httpGet");
-  if (type_at(pod, h.ptr) != KAPI_OBJ_OBJECT)
+  const kapi_obj *h = at(parent, "/httpGet");
+
+  if (api->obj_type(h) != KAPI_OBJ_OBJECT)
     return;
-  default_str(pod, &h, "path", "/");
-  default_str(pod, &h, "scheme", "HTTP");
+  default_str(h, "/path", at(h, "/path"), "/");
+  default_str(h, "/scheme", at(h, "/scheme"), "HTTP");
 }
 
-static void default_probe(kapi_obj *pod, const loc *c, const char *key)
+/* p: the probe (may be absent). */
+static void default_probe(const kapi_obj *p)
 {
-  loc p;
-  loc_child(&p, c, key);
-  if (type_at(pod, p.ptr) != KAPI_OBJ_OBJECT)
+  if (api->obj_type(p) != KAPI_OBJ_OBJECT)
     return;
-  default_int(pod, &p, "timeoutSeconds", 1);
-  default_int(pod, &p, "periodSeconds", 10);
-  default_int(pod, &p, "successThreshold", 1);
-  default_int(pod, &p, "failureThreshold", 3);
-  default_http_get(pod, &p);
+  default_int(p, "/timeoutSeconds", 1);
+  default_int(p, "/periodSeconds", 10);
+  default_int(p, "/successThreshold", 1);
+  default_int(p, "/failureThreshold", 3);
+  default_http_get(p);
 }
 
-static void default_lifecycle(kapi_obj *pod, const loc *c)
+/* lc: the container's lifecycle (may be absent). */
+static void default_lifecycle(const kapi_obj *lc)
 {
-  loc lc, h;
-  loc_child(&lc, c, "lifecycle");
-  loc_child(&h, &lc, "postStart");
-  default_http_get(pod, &h);
-  loc_child(&h, &lc, "preStop");
-  default_http_get(pod, &h);
+  default_http_get(at(lc, "/postStart"));
+  default_http_get(at(lc, "/preStop"));
 }
 
 /* ObjectFieldSelector.apiVersion defaults to "v1" wherever it appears. */
-static void default_field_ref(kapi_obj *pod, const loc *parent)
+static void default_field_ref(const kapi_obj *parent)
 {
-  loc f;
-  loc_child(&f, parent, "fieldRef");
-  if (type_at(pod, f.ptr) == KAPI_OBJ_OBJECT)
-    default_str(pod, &f, "apiVersion", "v1");
+  const kapi_obj *f = at(parent, "/fieldRef");
+
+  if (api->obj_type(f) == KAPI_OBJ_OBJECT)
+    default_str(f, "/apiVersion", at(f, "/apiVersion"), "v1");
 }
 
-static void default_env(kapi_obj *pod, const loc *c)
+static void default_env(const kapi_obj *env)
 {
-  loc env, e, from;
-  size_t i, n;
+  size_t i, n = val_len(env);
 
-  loc_child(&env, c, "env");
-  n = len_at(pod, env.ptr);
-  for (i = 0; i < n; i++) {
-    loc_index(&e, &env, i);
-    loc_child(&from, &e, "valueFrom");
-    default_field_ref(pod, &from);
-  }
+  for (i = 0; i < n; i++)
+    default_field_ref(at(api->obj_index(env, i), "/valueFrom"));
 }
 
-static void default_ports(kapi_obj *pod, const loc *c, int host_network)
+static void default_ports(const kapi_obj *ports, int host_network)
 {
-  loc ports, port, hp, cp;
-  size_t i, n;
+  const kapi_obj *port;
+  size_t i, n = val_len(ports);
   int64_t cport;
 
-  loc_child(&ports, c, "ports");
-  n = len_at(pod, ports.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&port, &ports, i);
-    default_str(pod, &port, "protocol", "TCP");
+    port = api->obj_index(ports, i);
+    default_str(port, "/protocol", at(port, "/protocol"), "TCP");
     /* hostNetwork pods listen on the node: hostPort = containerPort. */
-    loc_child(&hp, &port, "hostPort");
-    loc_child(&cp, &port, "containerPort");
-    if (host_network && int_is_unset(pod, hp.ptr) &&
-        int_at(pod, cp.ptr, &cport) == 0)
-      api->obj_set_int(pod, hp.ptr, cport);
+    if (host_network && val_int_unset(at(port, "/hostPort")) &&
+        val_int(at(port, "/containerPort"), &cport) == 0)
+      api->obj_set_int(mut(port), "/hostPort", cport);
   }
 }
 
-/* Pods only (not templates): a limit without a request sets the request
- * to the same quantity, resource by resource. */
-static void default_requests_from_limits(kapi_obj *pod, const loc *c)
+/*
+ * Pods only (not templates): a limit without a request sets the request
+ * to the same quantity, resource by resource.  The request is set by
+ * its whole pointer from the pod, cut at LOC_MAX like every pointer
+ * here always was (a resource name may be of any length).  The set only
+ * adds to (or creates) `requests`: the limits stay where they are.
+ */
+static void default_requests_from_limits(kapi_obj *pod, const loc *cl,
+                                         const kapi_obj *res)
 {
-  loc res, limits, requests, r;
-  const kapi_obj *lim;
+  const kapi_obj *lim = at(res, "/limits");
+  loc res_l = loc_member(cl, "/resources");
+  loc req_l = loc_member(&res_l, "/requests");
+  char ptr[LOC_MAX];
   size_t i, n;
 
-  loc_child(&res, c, "resources");
-  loc_child(&limits, &res, "limits");
-  loc_child(&requests, &res, "requests");
-  lim = at(pod, limits.ptr);
   if (api->obj_type(lim) != KAPI_OBJ_OBJECT)
     return;
   n = api->obj_len(lim);
   for (i = 0; i < n; i++) {
-    const char *name = api->obj_key(lim, i);
+    loc r = {&req_l, api->obj_key(lim, i), 0};
     char *json;
 
-    if (member(at(pod, requests.ptr), name))
+    if (member(at(res, "/requests"), r.key))
       continue;
     json = api->obj_to_json(api->obj_index(lim, i));
     if (!json)
       continue;
-    loc_child(&r, &requests, name);
-    api->obj_set_json(pod, r.ptr, json);
+    loc_pointer(&r, ptr, sizeof ptr);
+    api->obj_set_json(pod, ptr, json);
     api->free(json);
   }
 }
 
-static void default_container(kapi_obj *pod, const loc *c, int host_network)
+/* c and its members cf (see container_members). */
+static void default_container(const kapi_obj *c, const kapi_obj *const *cf,
+                              int host_network)
 {
-  loc image;
-
-  if (type_at(pod, c->ptr) != KAPI_OBJ_OBJECT)
+  if (api->obj_type(c) != KAPI_OBJ_OBJECT)
     return;
-  loc_child(&image, c, "image");
-  default_str(pod, c, "imagePullPolicy",
-              default_pull_policy(str_at(pod, image.ptr)));
-  default_str(pod, c, "terminationMessagePath", "/dev/termination-log");
-  default_str(pod, c, "terminationMessagePolicy", "File");
-  default_ports(pod, c, host_network);
-  default_env(pod, c);
-  default_probe(pod, c, "livenessProbe");
-  default_probe(pod, c, "readinessProbe");
-  default_probe(pod, c, "startupProbe");
-  default_lifecycle(pod, c);
+  default_str(c, "/imagePullPolicy", cf[CT_PULL_POLICY],
+              default_pull_policy(val_str(cf[CT_IMAGE])));
+  default_str(c, "/terminationMessagePath", cf[CT_MESSAGE_PATH],
+              "/dev/termination-log");
+  default_str(c, "/terminationMessagePolicy", cf[CT_MESSAGE_POLICY], "File");
+  default_ports(cf[CT_PORTS], host_network);
+  default_env(cf[CT_ENV]);
+  default_probe(cf[CT_LIVENESS]);
+  default_probe(cf[CT_READINESS]);
+  default_probe(cf[CT_STARTUP]);
+  default_lifecycle(cf[CT_LIFECYCLE]);
 }
 
-static void default_container_list(kapi_obj *pod, const loc *spec,
-                                   const char *key, int host_network,
+/* list: the spec's member ptr ("/containers"). */
+static void default_container_list(kapi_obj *pod, const kapi_obj *list,
+                                   const char *ptr, int host_network,
                                    int requests_from_limits)
 {
-  loc list, c;
-  size_t i, n;
+  const kapi_obj *c, *cf[CT_N];
+  loc list_l = loc_member(&loc_spec, ptr), cl;
+  size_t i, n = val_len(list);
 
-  loc_child(&list, spec, key);
-  n = len_at(pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&c, &list, i);
-    default_container(pod, &c, host_network);
-    if (requests_from_limits)
-      default_requests_from_limits(pod, &c);
+    c = api->obj_index(list, i);
+    members_of(c, container_members, CT_N, cf);
+    default_container(c, cf, host_network);
+    if (requests_from_limits) {
+      cl = loc_elem(&list_l, i);
+      default_requests_from_limits(pod, &cl, cf[CT_RESOURCES]);
+    }
   }
 }
 
@@ -519,64 +645,56 @@ static int volume_has_source(const kapi_obj *vol)
   return 0;
 }
 
-static void default_downward_items(kapi_obj *pod, const loc *parent)
+static void default_downward_items(const kapi_obj *parent)
 {
-  loc items, it;
+  const kapi_obj *items = at(parent, "/items");
+  size_t i, n = val_len(items);
+
+  for (i = 0; i < n; i++)
+    default_field_ref(api->obj_index(items, i));
+}
+
+static void default_projected(const kapi_obj *proj)
+{
+  const kapi_obj *sources, *s, *part;
   size_t i, n;
 
-  loc_child(&items, parent, "items");
-  n = len_at(pod, items.ptr);
+  default_int_ptr(proj, "/defaultMode", 0644);
+  sources = at(proj, "/sources");
+  n = val_len(sources);
   for (i = 0; i < n; i++) {
-    loc_index(&it, &items, i);
-    default_field_ref(pod, &it);
+    s = api->obj_index(sources, i);
+    part = at(s, "/serviceAccountToken");
+    if (api->obj_type(part) == KAPI_OBJ_OBJECT)
+      default_int_ptr(part, "/expirationSeconds", 3600);
+    default_downward_items(at(s, "/downwardAPI"));
   }
 }
 
-static void default_projected(kapi_obj *pod, const loc *proj)
+static void default_volumes(const kapi_obj *list)
 {
-  loc sources, s, part;
-  size_t i, n;
+  static const char *const moded[] = {"/secret", "/configMap",
+                                      "/downwardAPI"};
+  const kapi_obj *v, *src;
+  size_t i, j, n = val_len(list);
 
-  default_int_ptr(pod, proj, "defaultMode", 0644);
-  loc_child(&sources, proj, "sources");
-  n = len_at(pod, sources.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&s, &sources, i);
-    loc_child(&part, &s, "serviceAccountToken");
-    if (type_at(pod, part.ptr) == KAPI_OBJ_OBJECT)
-      default_int_ptr(pod, &part, "expirationSeconds", 3600);
-    loc_child(&part, &s, "downwardAPI");
-    default_downward_items(pod, &part);
-  }
-}
-
-static void default_volumes(kapi_obj *pod, const loc *spec)
-{
-  static const char *const moded[] = {"secret", "configMap", "downwardAPI"};
-  loc list, v, src;
-  size_t i, j, n;
-
-  loc_child(&list, spec, "volumes");
-  n = len_at(pod, list.ptr);
-  for (i = 0; i < n; i++) {
-    loc_index(&v, &list, i);
-    if (type_at(pod, v.ptr) != KAPI_OBJ_OBJECT)
+    v = api->obj_index(list, i);
+    if (api->obj_type(v) != KAPI_OBJ_OBJECT)
       continue;
-    if (!volume_has_source(at(pod, v.ptr))) {
-      loc_child(&src, &v, "emptyDir");
-      api->obj_set_json(pod, src.ptr, "{}");
+    if (!volume_has_source(v)) {
+      api->obj_set_json(mut(v), "/emptyDir", "{}");
       continue;
     }
     for (j = 0; j < sizeof moded / sizeof *moded; j++) {
-      loc_child(&src, &v, moded[j]);
-      if (type_at(pod, src.ptr) == KAPI_OBJ_OBJECT)
-        default_int_ptr(pod, &src, "defaultMode", 0644);
+      src = at(v, moded[j]);
+      if (api->obj_type(src) == KAPI_OBJ_OBJECT)
+        default_int_ptr(src, "/defaultMode", 0644);
     }
-    loc_child(&src, &v, "downwardAPI");
-    default_downward_items(pod, &src);
-    loc_child(&src, &v, "projected");
-    if (type_at(pod, src.ptr) == KAPI_OBJ_OBJECT)
-      default_projected(pod, &src);
+    default_downward_items(at(v, "/downwardAPI"));
+    src = at(v, "/projected");
+    if (api->obj_type(src) == KAPI_OBJ_OBJECT)
+      default_projected(src);
   }
 }
 
@@ -587,39 +705,40 @@ static void default_volumes(kapi_obj *pod, const loc *spec)
  */
 static void default_pod_spec(kapi_obj *pod)
 {
-  loc root, spec, f;
+  const kapi_obj *spec = at(pod, "/spec"), *sf[SP_N];
   int64_t grace;
   int host_network;
 
-  loc_root(&root);
-  loc_child(&spec, &root, "spec");
   /* A missing spec decodes as an empty PodSpec, which gets defaults. */
-  if (is_unset(pod, spec.ptr))
-    api->obj_set_json(pod, spec.ptr, "{}");
-  if (type_at(pod, spec.ptr) != KAPI_OBJ_OBJECT)
+  if (val_unset(spec)) {
+    api->obj_set_json(pod, "/spec", "{}");
+    spec = at(pod, "/spec"); /* the old value, if any, was freed */
+  }
+  if (api->obj_type(spec) != KAPI_OBJ_OBJECT)
     return;
-  loc_child(&f, &spec, "hostNetwork");
-  host_network = bool_at(pod, f.ptr);
+  members_of(spec, spec_members, SP_N, sf);
+  host_network = val_true(sf[SP_HOST_NETWORK]);
 
-  default_str(pod, &spec, "dnsPolicy", "ClusterFirst");
-  default_str(pod, &spec, "restartPolicy", "Always");
-  default_str(pod, &spec, "schedulerName", "default-scheduler");
-  loc_child(&f, &spec, "securityContext");
-  if (type_at(pod, f.ptr) != KAPI_OBJ_OBJECT)
-    api->obj_set_json(pod, f.ptr, "{}");
-  loc_child(&f, &spec, "terminationGracePeriodSeconds");
-  if (int_at(pod, f.ptr, &grace) < 0)
-    api->obj_set_int(pod, f.ptr, 30);
-  else if (grace < 0)
-    api->obj_set_int(pod, f.ptr, 1); /* upstream >= 1.27: negative is 1 */
-  loc_child(&f, &spec, "enableServiceLinks");
-  if (type_at(pod, f.ptr) != KAPI_OBJ_BOOL)
-    api->obj_set_bool(pod, f.ptr, 1);
+  default_str(spec, "/dnsPolicy", sf[SP_DNS_POLICY], "ClusterFirst");
+  default_str(spec, "/restartPolicy", sf[SP_RESTART_POLICY], "Always");
+  default_str(spec, "/schedulerName", sf[SP_SCHEDULER_NAME],
+              "default-scheduler");
+  if (api->obj_type(sf[SP_SECURITY_CONTEXT]) != KAPI_OBJ_OBJECT)
+    api->obj_set_json(mut(spec), "/securityContext", "{}");
+  if (val_int(sf[SP_GRACE], &grace) < 0)
+    api->obj_set_int(mut(spec), "/terminationGracePeriodSeconds", 30);
+  else if (grace < 0) /* upstream >= 1.27: negative is 1 */
+    api->obj_set_int(mut(spec), "/terminationGracePeriodSeconds", 1);
+  if (api->obj_type(sf[SP_SERVICE_LINKS]) != KAPI_OBJ_BOOL)
+    api->obj_set_bool(mut(spec), "/enableServiceLinks", 1);
 
-  default_container_list(pod, &spec, "containers", host_network, 1);
-  default_container_list(pod, &spec, "initContainers", host_network, 1);
-  default_container_list(pod, &spec, "ephemeralContainers", 0, 0);
-  default_volumes(pod, &spec);
+  default_container_list(pod, sf[SP_CONTAINERS], "/containers", host_network,
+                         1);
+  default_container_list(pod, sf[SP_INIT_CONTAINERS], "/initContainers",
+                         host_network, 1);
+  default_container_list(pod, sf[SP_EPHEMERAL_CONTAINERS],
+                         "/ephemeralContainers", 0, 0);
+  default_volumes(sf[SP_VOLUMES]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -652,16 +771,16 @@ static int qos_add(const kapi_obj *list, qty_t *sum, int *has)
   return found;
 }
 
-static void qos_add_containers(const kapi_obj *pod, const char *ptr,
+static void qos_add_containers(const kapi_obj *spec, const char *ptr,
                                qos_sums *s)
 {
-  const kapi_obj *list = at(pod, ptr), *res;
-  size_t i, n = len_at(pod, ptr);
+  const kapi_obj *list = at(spec, ptr), *res;
+  size_t i, n = val_len(list);
 
   for (i = 0; i < n; i++) {
-    res = member(api->obj_index(list, i), "resources");
-    qos_add(member(res, "requests"), s->requests, s->has_request);
-    if (qos_add(member(res, "limits"), s->limits, s->has_limit) !=
+    res = at(api->obj_index(list, i), "/resources");
+    qos_add(at(res, "/requests"), s->requests, s->has_request);
+    if (qos_add(at(res, "/limits"), s->limits, s->has_limit) !=
         (1 << N_QOS_RESOURCES) - 1)
       s->guaranteed = 0;
   }
@@ -674,13 +793,14 @@ static void qos_add_containers(const kapi_obj *pod, const char *ptr,
  */
 static const char *pod_qos_class(const kapi_obj *pod)
 {
+  const kapi_obj *spec = at(pod, "/spec");
   qos_sums s;
   int i, any = 0, n_req = 0, n_lim = 0;
 
   memset(&s, 0, sizeof s);
   s.guaranteed = 1;
-  qos_add_containers(pod, "/spec/containers", &s);
-  qos_add_containers(pod, "/spec/initContainers", &s);
+  qos_add_containers(spec, "/containers", &s);
+  qos_add_containers(spec, "/initContainers", &s);
   for (i = 0; i < N_QOS_RESOURCES; i++) {
     any |= s.has_request[i] | s.has_limit[i];
     n_req += s.has_request[i];
@@ -709,7 +829,11 @@ static void pod_prepare_for_create(void *st, kapi_obj *pod)
 {
   (void)st;
   default_pod_spec(pod);
-  api->obj_set_json(pod, "/status", "{}");
+  /* The client's status is replaced by an empty one.  Most creates send
+   * none: setting the phase then makes the object, without parsing
+   * "{}" (a set creates the objects missing on its way). */
+  if (at(pod, "/status"))
+    api->obj_set_json(pod, "/status", "{}");
   api->obj_set_str(pod, "/status/phase", "Pending");
   api->obj_set_str(pod, "/status/qosClass", pod_qos_class(pod));
   if (len_at(pod, "/spec/schedulingGates") > 0)
@@ -724,17 +848,30 @@ static void pod_prepare_for_create(void *st, kapi_obj *pod)
 /* Validation (ValidatePodCreate / ValidatePodSpec)                     */
 /* ------------------------------------------------------------------ */
 
-/* One validation pass: the pod read and the error list written. */
+/* One validation pass: the pod's spec read and the error list written.
+ * The pod is not changed while it is validated: its handles stay good. */
 typedef struct vctx {
-  const kapi_obj *pod;
   kapi_obj *errs;
-  int n; /* errors appended */
+  int n;                    /* errors appended */
+  const kapi_obj *spec;     /* may be NULL */
+  const kapi_obj *sf[SP_N]; /* its members (see spec_members) */
 } vctx;
+
+static void vctx_init(vctx *v, const kapi_obj *pod, kapi_obj *errs)
+{
+  v->errs = errs;
+  v->n = 0;
+  v->spec = at(pod, "/spec");
+  members_of(v->spec, spec_members, SP_N, v->sf);
+}
 
 static void err_add(vctx *v, const loc *l, const char *type,
                     const char *bad_json, const char *detail)
 {
-  if (api->field_error(v->errs, l->fld, type, bad_json, detail) == 0)
+  char fld[LOC_MAX];
+
+  loc_field(l, fld, sizeof fld);
+  if (api->field_error(v->errs, fld, type, bad_json, detail) == 0)
     v->n++;
 }
 
@@ -765,11 +902,11 @@ static void err_int(vctx *v, const loc *l, const char *type, int64_t n,
   err_add(v, l, type, json, detail);
 }
 
-/* The value found at l, as JSON, as the bad value of an error. */
-static void err_value(vctx *v, const loc *l, const char *type,
-                      const char *detail)
+/* The value val found at l, as JSON, as the bad value of an error. */
+static void err_value(vctx *v, const loc *l, const kapi_obj *val,
+                      const char *type, const char *detail)
 {
-  char *json = api->obj_to_json(at(v->pod, l->ptr));
+  char *json = api->obj_to_json(val);
   err_add(v, l, type, json ? json : "null", detail);
   api->free(json);
 }
@@ -789,18 +926,18 @@ static void err_not_supported(vctx *v, const loc *l, const char *value,
 }
 
 /* Required when unset, NotSupported when not one of `supported`. */
-static void check_enum(vctx *v, const loc *l,
+static void check_enum(vctx *v, const loc *l, const kapi_obj *val,
                        const char *const *supported)
 {
-  const char *s = str_at(v->pod, l->ptr);
+  const char *s = val_str(val);
   size_t i;
 
-  if (is_unset(v->pod, l->ptr)) {
+  if (val_unset(val)) {
     err_required(v, l, NULL);
     return;
   }
   if (!s) {
-    err_value(v, l, "FieldValueInvalid", "must be a string");
+    err_value(v, l, val, "FieldValueInvalid", "must be a string");
     return;
   }
   for (i = 0; supported[i]; i++)
@@ -809,117 +946,130 @@ static void check_enum(vctx *v, const loc *l,
   err_not_supported(v, l, s, supported);
 }
 
-static void check_dns_label(vctx *v, const loc *l)
+/* check_enum of the member ptr of o (at l's child). */
+static void check_enum_at(vctx *v, const loc *l, const kapi_obj *o,
+                          const char *ptr, const char *const *supported)
 {
-  const char *s = str_at(v->pod, l->ptr);
-  if (s && *s)
-    v->n += api->validate_dns_label(v->errs, l->fld, s);
+  loc f = loc_member(l, ptr);
+  check_enum(v, &f, at(o, ptr), supported);
 }
 
-static void check_dns_subdomain(vctx *v, const loc *l)
+static void check_dns_label(vctx *v, const loc *l, const kapi_obj *val)
 {
-  const char *s = str_at(v->pod, l->ptr);
-  if (s && *s)
-    v->n += api->validate_dns_subdomain(v->errs, l->fld, s);
-}
+  const char *s = val_str(val);
+  char fld[LOC_MAX];
 
-/* Is `name` one of the strings at <list>/<i>/<key>, for i < limit? */
-static int name_in_list(const kapi_obj *pod, const char *list_ptr,
-                        const char *key, size_t limit, const char *name)
-{
-  loc list, item, k;
-  size_t i, n = len_at(pod, list_ptr);
-
-  snprintf(list.ptr, sizeof list.ptr, "%s", list_ptr);
-  list.fld[0] = '\0';
-  for (i = 0; i < n && i < limit; i++) {
-    loc_index(&item, &list, i);
-    loc_child(&k, &item, key);
-    if (str_at_is(pod, k.ptr, name))
-      return 1;
+  if (s && *s) {
+    loc_field(l, fld, sizeof fld);
+    v->n += api->validate_dns_label(v->errs, fld, s);
   }
+}
+
+static void check_dns_subdomain(vctx *v, const loc *l, const kapi_obj *val)
+{
+  const char *s = val_str(val);
+  char fld[LOC_MAX];
+
+  if (s && *s) {
+    loc_field(l, fld, sizeof fld);
+    v->n += api->validate_dns_subdomain(v->errs, fld, s);
+  }
+}
+
+/* Is `name` the string member ptr ("/name") of one of the first `limit`
+ * elements of the array list? */
+static int name_in_list(const kapi_obj *list, const char *ptr, size_t limit,
+                        const char *name)
+{
+  size_t i, n = val_len(list);
+
+  for (i = 0; i < n && i < limit; i++)
+    if (val_str_is(at(api->obj_index(list, i), ptr), name))
+      return 1;
   return 0;
 }
 
 static const char *const port_protocols[] = {"SCTP", "TCP", "UDP", NULL};
 
-static void check_port_number(vctx *v, const loc *l, int required)
+static void check_port_number(vctx *v, const loc *l, const kapi_obj *val,
+                              int required)
 {
   int64_t n = 0;
 
-  if (int_is_unset(v->pod, l->ptr)) {
+  if (val_int_unset(val)) {
     if (required)
       err_required(v, l, NULL);
     return;
   }
-  if (int_at(v->pod, l->ptr, &n) < 0)
-    err_value(v, l, "FieldValueInvalid", "must be an integer");
+  if (val_int(val, &n) < 0)
+    err_value(v, l, val, "FieldValueInvalid", "must be an integer");
   else if (n < 1 || n > 65535)
     err_int(v, l, "FieldValueInvalid", n,
             "must be between 1 and 65535, inclusive");
 }
 
-static void validate_ports(vctx *v, const loc *c)
+static void validate_ports(vctx *v, const loc *cl, const kapi_obj *ports)
 {
-  loc ports, port, f;
-  size_t i, n;
+  const kapi_obj *port;
+  loc ports_l = loc_member(cl, "/ports"), port_l, f;
+  size_t i, n = val_len(ports);
   const char *name;
 
-  loc_child(&ports, c, "ports");
-  n = len_at(v->pod, ports.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&port, &ports, i);
-    loc_child(&f, &port, "name");
-    name = str_at(v->pod, f.ptr);
-    if (name && *name && name_in_list(v->pod, ports.ptr, "name", i, name))
+    port = api->obj_index(ports, i);
+    port_l = loc_elem(&ports_l, i);
+    name = val_str(at(port, "/name"));
+    if (name && *name && name_in_list(ports, "/name", i, name)) {
+      f = loc_member(&port_l, "/name");
       err_str(v, &f, "FieldValueDuplicate", name, NULL);
-    loc_child(&f, &port, "containerPort");
-    check_port_number(v, &f, 1);
-    loc_child(&f, &port, "hostPort");
-    check_port_number(v, &f, 0);
-    loc_child(&f, &port, "protocol");
-    check_enum(v, &f, port_protocols);
+    }
+    f = loc_member(&port_l, "/containerPort");
+    check_port_number(v, &f, at(port, "/containerPort"), 1);
+    f = loc_member(&port_l, "/hostPort");
+    check_port_number(v, &f, at(port, "/hostPort"), 0);
+    check_enum_at(v, &port_l, port, "/protocol", port_protocols);
   }
 }
 
-static void validate_env(vctx *v, const loc *c)
+static void validate_env(vctx *v, const loc *cl, const kapi_obj *env)
 {
-  loc env, e, f;
-  size_t i, n;
+  loc env_l = loc_member(cl, "/env"), e_l, f;
+  size_t i, n = val_len(env);
 
-  loc_child(&env, c, "env");
-  n = len_at(v->pod, env.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&e, &env, i);
-    loc_child(&f, &e, "name");
-    if (is_unset(v->pod, f.ptr))
-      err_required(v, &f, NULL);
+    if (!val_unset(at(api->obj_index(env, i), "/name")))
+      continue;
+    e_l = loc_elem(&env_l, i);
+    f = loc_member(&e_l, "/name");
+    err_required(v, &f, NULL);
   }
 }
 
-static void validate_volume_mounts(vctx *v, const loc *c)
+static void validate_volume_mounts(vctx *v, const loc *cl,
+                                   const kapi_obj *mounts)
 {
-  loc mounts, m, f;
-  size_t i, n;
+  const kapi_obj *m, *f;
+  loc mounts_l = loc_member(cl, "/volumeMounts"), m_l, f_l;
+  size_t i, n = val_len(mounts);
   const char *s;
 
-  loc_child(&mounts, c, "volumeMounts");
-  n = len_at(v->pod, mounts.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&m, &mounts, i);
-    loc_child(&f, &m, "name");
-    s = str_at(v->pod, f.ptr);
-    if (is_unset(v->pod, f.ptr))
-      err_required(v, &f, NULL);
-    if (!name_in_list(v->pod, "/spec/volumes", "name", (size_t)-1,
-                      s ? s : ""))
-      err_str(v, &f, "FieldValueNotFound", s ? s : "", NULL);
-    loc_child(&f, &m, "mountPath");
-    s = str_at(v->pod, f.ptr);
-    if (is_unset(v->pod, f.ptr))
-      err_required(v, &f, NULL);
-    else if (s && name_in_list(v->pod, mounts.ptr, "mountPath", i, s))
-      err_str(v, &f, "FieldValueInvalid", s, "must be unique");
+    m = api->obj_index(mounts, i);
+    m_l = loc_elem(&mounts_l, i);
+    f = at(m, "/name");
+    f_l = loc_member(&m_l, "/name");
+    s = val_str(f);
+    if (val_unset(f))
+      err_required(v, &f_l, NULL);
+    if (!name_in_list(v->sf[SP_VOLUMES], "/name", (size_t)-1, s ? s : ""))
+      err_str(v, &f_l, "FieldValueNotFound", s ? s : "", NULL);
+    f = at(m, "/mountPath");
+    f_l = loc_member(&m_l, "/mountPath");
+    s = val_str(f);
+    if (val_unset(f))
+      err_required(v, &f_l, NULL);
+    else if (s && name_in_list(mounts, "/mountPath", i, s))
+      err_str(v, &f_l, "FieldValueInvalid", s, "must be unique");
   }
 }
 
@@ -928,153 +1078,162 @@ static const char *const pull_policies[] = {"Always", "IfNotPresent",
 static const char *const message_policies[] = {
     "File", "FallbackToLogsOnError", NULL};
 
-/* validateContainerCommon: checks every kind of container shares. */
-static void validate_container_common(vctx *v, const loc *c)
+/* validateContainerCommon: checks every kind of container shares.  cf:
+ * the container's members (see container_members). */
+static void validate_container_common(vctx *v, const loc *cl,
+                                      const kapi_obj *const *cf)
 {
-  loc f;
+  loc f = loc_member(cl, "/name");
 
-  loc_child(&f, c, "name");
-  if (is_unset(v->pod, f.ptr))
+  if (val_unset(cf[CT_NAME]))
     err_required(v, &f, NULL);
   else
-    check_dns_label(v, &f);
-  loc_child(&f, c, "image");
-  if (is_unset(v->pod, f.ptr))
+    check_dns_label(v, &f, cf[CT_NAME]);
+  if (val_unset(cf[CT_IMAGE])) {
+    f = loc_member(cl, "/image");
     err_required(v, &f, NULL);
-  loc_child(&f, c, "terminationMessagePolicy");
-  check_enum(v, &f, message_policies);
-  validate_ports(v, c);
-  validate_env(v, c);
-  validate_volume_mounts(v, c);
-  loc_child(&f, c, "imagePullPolicy");
-  check_enum(v, &f, pull_policies);
+  }
+  f = loc_member(cl, "/terminationMessagePolicy");
+  check_enum(v, &f, cf[CT_MESSAGE_POLICY], message_policies);
+  validate_ports(v, cl, cf[CT_PORTS]);
+  validate_env(v, cl, cf[CT_ENV]);
+  validate_volume_mounts(v, cl, cf[CT_MOUNTS]);
+  f = loc_member(cl, "/imagePullPolicy");
+  check_enum(v, &f, cf[CT_PULL_POLICY], pull_policies);
 }
 
 /* validateContainerOnlyForPod: pods (unlike templates) refuse an image
  * with surrounding blanks. */
-static void validate_image_whitespace(vctx *v, const loc *c)
+static void validate_image_whitespace(vctx *v, const loc *cl,
+                                      const kapi_obj *c)
 {
+  const char *s = str_at(c, "/image");
   loc f;
-  const char *s;
   size_t len;
 
-  loc_child(&f, c, "image");
-  s = str_at(v->pod, f.ptr);
   if (!s || !*s)
     return;
   len = strlen(s);
-  if (strchr(" \t\n\v\f\r", s[0]) || strchr(" \t\n\v\f\r", s[len - 1]))
+  if (strchr(" \t\n\v\f\r", s[0]) || strchr(" \t\n\v\f\r", s[len - 1])) {
+    f = loc_member(cl, "/image");
     err_str(v, &f, "FieldValueInvalid", s,
             "must not have leading or trailing whitespace");
+  }
 }
 
-/* Liveness and startup probes must use successThreshold 1. */
-static void validate_probe_threshold(vctx *v, const loc *c, const char *key)
+/* Liveness and startup probes must use successThreshold 1.  p: the
+ * container's member ptr. */
+static void validate_probe_threshold(vctx *v, const loc *cl,
+                                     const kapi_obj *p, const char *ptr)
 {
-  loc p, f;
+  loc p_l, f;
   int64_t n;
 
-  loc_child(&p, c, key);
-  loc_child(&f, &p, "successThreshold");
-  if (type_at(v->pod, p.ptr) == KAPI_OBJ_OBJECT &&
-      int_at(v->pod, f.ptr, &n) == 0 && n != 1)
+  if (api->obj_type(p) == KAPI_OBJ_OBJECT &&
+      int_at(p, "/successThreshold", &n) == 0 && n != 1) {
+    p_l = loc_member(cl, ptr);
+    f = loc_member(&p_l, "/successThreshold");
     err_int(v, &f, "FieldValueInvalid", n, "must be 1");
+  }
 }
 
 /* Container names are unique across containers and initContainers. */
-static void check_unique_name(vctx *v, const loc *c, const loc *list,
-                              size_t index, int also_containers)
+static void check_unique_name(vctx *v, const loc *cl, const kapi_obj *name_v,
+                              const kapi_obj *list, size_t index,
+                              int also_containers)
 {
+  const char *name = val_str(name_v);
   loc f;
-  const char *name;
 
-  loc_child(&f, c, "name");
-  name = str_at(v->pod, f.ptr);
   if (!name || !*name)
     return;
-  if (name_in_list(v->pod, list->ptr, "name", index, name) ||
+  if (name_in_list(list, "/name", index, name) ||
       (also_containers &&
-       name_in_list(v->pod, "/spec/containers", "name", (size_t)-1, name)))
+       name_in_list(v->sf[SP_CONTAINERS], "/name", (size_t)-1, name))) {
+    f = loc_member(cl, "/name");
     err_str(v, &f, "FieldValueDuplicate", name, NULL);
+  }
 }
 
-static void validate_containers(vctx *v, const loc *spec)
+static void validate_containers(vctx *v)
 {
-  loc list, c, f;
-  size_t i, n;
+  const kapi_obj *list = v->sf[SP_CONTAINERS], *cf[CT_N];
+  loc list_l = loc_member(&loc_spec, "/containers"), cl, f;
+  size_t i, n = val_len(list);
 
-  loc_child(&list, spec, "containers");
-  n = len_at(v->pod, list.ptr);
   if (n == 0) {
-    err_required(v, &list, NULL);
+    err_required(v, &list_l, NULL);
     return;
   }
   for (i = 0; i < n; i++) {
-    loc_index(&c, &list, i);
-    validate_container_common(v, &c);
-    check_unique_name(v, &c, &list, i, 0);
-    validate_probe_threshold(v, &c, "livenessProbe");
-    validate_probe_threshold(v, &c, "startupProbe");
-    loc_child(&f, &c, "restartPolicy");
-    if (!is_unset(v->pod, f.ptr))
+    members_of(api->obj_index(list, i), container_members, CT_N, cf);
+    cl = loc_elem(&list_l, i);
+    validate_container_common(v, &cl, cf);
+    check_unique_name(v, &cl, cf[CT_NAME], list, i, 0);
+    validate_probe_threshold(v, &cl, cf[CT_LIVENESS], "/livenessProbe");
+    validate_probe_threshold(v, &cl, cf[CT_STARTUP], "/startupProbe");
+    if (!val_unset(cf[CT_RESTART_POLICY])) {
+      f = loc_member(&cl, "/restartPolicy");
       err_forbidden(v, &f, "may not be set for non-init containers");
+    }
   }
 }
 
 static const char *const init_restart_policies[] = {"Always", NULL};
 
-static void validate_init_containers(vctx *v, const loc *spec)
+static void validate_init_containers(vctx *v)
 {
-  static const char *const sidecar_only[] = {
-      "lifecycle", "livenessProbe", "readinessProbe", "startupProbe"};
-  loc list, c, f;
-  size_t i, j, n;
+  static const int sidecar_only[] = {CT_LIFECYCLE, CT_LIVENESS,
+                                     CT_READINESS, CT_STARTUP};
+  const kapi_obj *list = v->sf[SP_INIT_CONTAINERS], *cf[CT_N];
+  loc list_l = loc_member(&loc_spec, "/initContainers"), cl, f;
+  size_t i, j, n = val_len(list);
   int sidecar;
 
-  loc_child(&list, spec, "initContainers");
-  n = len_at(v->pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&c, &list, i);
-    validate_container_common(v, &c);
-    loc_child(&f, &c, "restartPolicy");
+    members_of(api->obj_index(list, i), container_members, CT_N, cf);
+    cl = loc_elem(&list_l, i);
+    validate_container_common(v, &cl, cf);
     sidecar = 0;
-    if (!is_unset(v->pod, f.ptr)) {
-      check_enum(v, &f, init_restart_policies);
-      sidecar = str_at_is(v->pod, f.ptr, "Always");
+    if (!val_unset(cf[CT_RESTART_POLICY])) {
+      f = loc_member(&cl, "/restartPolicy");
+      check_enum(v, &f, cf[CT_RESTART_POLICY], init_restart_policies);
+      sidecar = val_str_is(cf[CT_RESTART_POLICY], "Always");
     }
-    check_unique_name(v, &c, &list, i, 1);
+    check_unique_name(v, &cl, cf[CT_NAME], list, i, 1);
     if (sidecar) {
-      validate_probe_threshold(v, &c, "livenessProbe");
-      validate_probe_threshold(v, &c, "startupProbe");
+      validate_probe_threshold(v, &cl, cf[CT_LIVENESS], "/livenessProbe");
+      validate_probe_threshold(v, &cl, cf[CT_STARTUP], "/startupProbe");
       continue;
     }
     for (j = 0; j < sizeof sidecar_only / sizeof *sidecar_only; j++) {
-      loc_child(&f, &c, sidecar_only[j]);
-      if (!is_unset(v->pod, f.ptr))
-        err_forbidden(v, &f, "may not be set for init containers without "
-                             "restartPolicy=Always");
+      if (val_unset(cf[sidecar_only[j]]))
+        continue;
+      f = loc_member(&cl, container_members[sidecar_only[j]]);
+      err_forbidden(v, &f, "may not be set for init containers without "
+                           "restartPolicy=Always");
     }
   }
 }
 
-static void validate_volumes(vctx *v, const loc *spec)
+static void validate_volumes(vctx *v)
 {
-  loc list, vol, f;
-  size_t i, n;
+  const kapi_obj *list = v->sf[SP_VOLUMES], *f;
+  loc list_l = loc_member(&loc_spec, "/volumes"), vol_l, f_l;
+  size_t i, n = val_len(list);
   const char *name;
 
-  loc_child(&list, spec, "volumes");
-  n = len_at(v->pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&vol, &list, i);
-    loc_child(&f, &vol, "name");
-    name = str_at(v->pod, f.ptr);
-    if (is_unset(v->pod, f.ptr))
-      err_required(v, &f, NULL);
+    vol_l = loc_elem(&list_l, i);
+    f_l = loc_member(&vol_l, "/name");
+    f = at(api->obj_index(list, i), "/name");
+    name = val_str(f);
+    if (val_unset(f))
+      err_required(v, &f_l, NULL);
     else
-      check_dns_label(v, &f);
-    if (name && *name && name_in_list(v->pod, list.ptr, "name", i, name))
-      err_str(v, &f, "FieldValueDuplicate", name, NULL);
+      check_dns_label(v, &f_l, f);
+    if (name && *name && name_in_list(list, "/name", i, name))
+      err_str(v, &f_l, "FieldValueDuplicate", name, NULL);
   }
 }
 
@@ -1082,66 +1241,56 @@ static const char *const taint_effects[] = {"NoSchedule", "PreferNoSchedule",
                                             "NoExecute", NULL};
 static const char *const toleration_operators[] = {"Equal", "Exists", NULL};
 
-static void validate_toleration(vctx *v, const loc *t)
+static void validate_toleration(vctx *v, const loc *tl, const kapi_obj *t)
 {
-  loc key, op, value, effect, secs;
-  const char *op_s, *value_s;
-
-  loc_child(&key, t, "key");
-  loc_child(&op, t, "operator");
-  loc_child(&value, t, "value");
-  loc_child(&effect, t, "effect");
-  loc_child(&secs, t, "tolerationSeconds");
-  op_s = str_at(v->pod, op.ptr);
-  value_s = str_at(v->pod, value.ptr);
+  const kapi_obj *op = at(t, "/operator"), *effect = at(t, "/effect");
+  loc op_l = loc_member(tl, "/operator"), effect_l = loc_member(tl, "/effect");
+  const char *op_s = val_str(op), *value_s = str_at(t, "/value");
 
   /* An empty key with Exists matches every taint; with Equal it is
    * meaningless. */
-  if (is_unset(v->pod, key.ptr) && !str_at_is(v->pod, op.ptr, "Exists"))
-    err_str(v, &op, "FieldValueInvalid", op_s ? op_s : "",
+  if (is_unset(t, "/key") && !val_str_is(op, "Exists"))
+    err_str(v, &op_l, "FieldValueInvalid", op_s ? op_s : "",
             "operator must be Exists when `key` is empty, which means "
             "\"match all values and all keys\"");
-  if (!is_unset(v->pod, secs.ptr) &&
-      !str_at_is(v->pod, effect.ptr, "NoExecute"))
-    err_str(v, &effect, "FieldValueInvalid",
-            str_at(v->pod, effect.ptr) ? str_at(v->pod, effect.ptr) : "",
+  if (!is_unset(t, "/tolerationSeconds") && !val_str_is(effect, "NoExecute"))
+    err_str(v, &effect_l, "FieldValueInvalid",
+            val_str(effect) ? val_str(effect) : "",
             "effect must be 'NoExecute' when `tolerationSeconds` is set");
   if (op_s && *op_s && strcmp(op_s, "Equal") && strcmp(op_s, "Exists"))
-    err_not_supported(v, &op, op_s, toleration_operators);
-  else if (str_at_is(v->pod, op.ptr, "Exists") && value_s && *value_s)
-    err_str(v, &op, "FieldValueInvalid", value_s,
+    err_not_supported(v, &op_l, op_s, toleration_operators);
+  else if (val_str_is(op, "Exists") && value_s && *value_s)
+    err_str(v, &op_l, "FieldValueInvalid", value_s,
             "value must be empty when `operator` is 'Exists'");
-  if (!is_unset(v->pod, effect.ptr))
-    check_enum(v, &effect, taint_effects);
+  if (!val_unset(effect))
+    check_enum(v, &effect_l, effect, taint_effects);
 }
 
-static void validate_tolerations(vctx *v, const loc *spec)
+static void validate_tolerations(vctx *v)
 {
-  loc list, t;
-  size_t i, n;
+  const kapi_obj *list = v->sf[SP_TOLERATIONS];
+  loc list_l = loc_member(&loc_spec, "/tolerations"), t_l;
+  size_t i, n = val_len(list);
 
-  loc_child(&list, spec, "tolerations");
-  n = len_at(v->pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&t, &list, i);
-    validate_toleration(v, &t);
+    t_l = loc_elem(&list_l, i);
+    validate_toleration(v, &t_l, api->obj_index(list, i));
   }
 }
 
-static void validate_scheduling_gates(vctx *v, const loc *spec)
+static void validate_scheduling_gates(vctx *v)
 {
-  loc list, g, f;
-  size_t i, n;
+  const kapi_obj *list = v->sf[SP_SCHEDULING_GATES];
+  loc list_l = loc_member(&loc_spec, "/schedulingGates"), g_l;
+  size_t i, n = val_len(list);
   const char *name;
 
-  loc_child(&list, spec, "schedulingGates");
-  n = len_at(v->pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&g, &list, i);
-    loc_child(&f, &g, "name");
-    name = str_at(v->pod, f.ptr);
-    if (name && name_in_list(v->pod, list.ptr, "name", i, name))
-      err_str(v, &g, "FieldValueDuplicate", name, NULL);
+    name = str_at(api->obj_index(list, i), "/name");
+    if (name && name_in_list(list, "/name", i, name)) {
+      g_l = loc_elem(&list_l, i);
+      err_str(v, &g_l, "FieldValueDuplicate", name, NULL);
+    }
   }
 }
 
@@ -1152,74 +1301,86 @@ static const char *const dns_policies[] = {
 static const char *const preemption_policies[] = {"PreemptLowerPriority",
                                                   "Never", NULL};
 
+/* check_dns_label / check_dns_subdomain of the spec's member m. */
+static void check_spec_name(vctx *v, int m, int subdomain)
+{
+  const kapi_obj *val = v->sf[m];
+  loc f;
+
+  if (api->obj_type(val) != KAPI_OBJ_STRING)
+    return; /* nothing to check: saves rendering the path */
+  f = loc_member(&loc_spec, spec_members[m]);
+  if (subdomain)
+    check_dns_subdomain(v, &f, val);
+  else
+    check_dns_label(v, &f, val);
+}
+
+/* check_enum of the spec's member m. */
+static void check_spec_enum(vctx *v, int m, const char *const *supported)
+{
+  loc f = loc_member(&loc_spec, spec_members[m]);
+  check_enum(v, &f, v->sf[m], supported);
+}
+
 /* ValidatePodSpec, in upstream's order, for the checks kept here. */
 static void validate_pod_spec(vctx *v)
 {
-  loc root, spec, f;
+  const kapi_obj *const *sf = v->sf;
+  loc f;
   int64_t n;
 
-  loc_root(&root);
-  loc_child(&spec, &root, "spec");
-
-  loc_child(&f, &spec, "terminationGracePeriodSeconds");
-  if (is_unset(v->pod, f.ptr))
+  f = loc_member(&loc_spec, "/terminationGracePeriodSeconds");
+  if (val_unset(sf[SP_GRACE]))
     err_required(v, &f, NULL);
-  else if (int_at(v->pod, f.ptr, &n) == 0 && n < 0)
+  else if (val_int(sf[SP_GRACE], &n) == 0 && n < 0)
     err_int(v, &f, "FieldValueInvalid", n,
             "must be greater than or equal to 0");
 
-  validate_volumes(v, &spec);
-  validate_containers(v, &spec);
-  validate_init_containers(v, &spec);
+  validate_volumes(v);
+  validate_containers(v);
+  validate_init_containers(v);
 
-  loc_child(&f, &spec, "restartPolicy");
-  check_enum(v, &f, restart_policies);
-  loc_child(&f, &spec, "dnsPolicy");
-  check_enum(v, &f, dns_policies);
-  if (str_at_is(v->pod, f.ptr, "None") &&
-      type_at(v->pod, "/spec/dnsConfig") != KAPI_OBJ_OBJECT) {
-    loc_child(&f, &spec, "dnsConfig");
+  check_spec_enum(v, SP_RESTART_POLICY, restart_policies);
+  check_spec_enum(v, SP_DNS_POLICY, dns_policies);
+  if (val_str_is(sf[SP_DNS_POLICY], "None") &&
+      api->obj_type(sf[SP_DNS_CONFIG]) != KAPI_OBJ_OBJECT) {
+    f = loc_member(&loc_spec, "/dnsConfig");
     err_required(v, &f, "must provide `dnsConfig` when `dnsPolicy` is None");
   }
-  validate_scheduling_gates(v, &spec);
+  validate_scheduling_gates(v);
 
-  loc_child(&f, &spec, "serviceAccountName");
-  check_dns_subdomain(v, &f);
-  loc_child(&f, &spec, "nodeName");
-  check_dns_subdomain(v, &f);
-  loc_child(&f, &spec, "activeDeadlineSeconds");
-  if (int_at(v->pod, f.ptr, &n) == 0 && (n < 1 || n > 2147483647))
+  check_spec_name(v, SP_SERVICE_ACCOUNT, 1);
+  check_spec_name(v, SP_NODE_NAME, 1);
+  if (val_int(sf[SP_DEADLINE], &n) == 0 && (n < 1 || n > 2147483647)) {
+    f = loc_member(&loc_spec, "/activeDeadlineSeconds");
     err_int(v, &f, "FieldValueInvalid", n,
             "must be between 1 and 2147483647, inclusive");
-  loc_child(&f, &spec, "hostname");
-  check_dns_label(v, &f);
-  loc_child(&f, &spec, "subdomain");
-  check_dns_label(v, &f);
-  validate_tolerations(v, &spec);
-  loc_child(&f, &spec, "priorityClassName");
-  check_dns_subdomain(v, &f);
-  loc_child(&f, &spec, "preemptionPolicy");
-  if (!is_unset(v->pod, f.ptr))
-    check_enum(v, &f, preemption_policies);
+  }
+  check_spec_name(v, SP_HOSTNAME, 0);
+  check_spec_name(v, SP_SUBDOMAIN, 0);
+  validate_tolerations(v);
+  check_spec_name(v, SP_PRIORITY_CLASS, 1);
+  if (!val_unset(sf[SP_PREEMPTION_POLICY]))
+    check_spec_enum(v, SP_PREEMPTION_POLICY, preemption_policies);
 }
 
 /* validatePodMetadataAndSpec: the spec plus the pod-only image check. */
 static void validate_pod_metadata_and_spec(vctx *v)
 {
-  loc root, spec, list, c;
-  size_t i, n;
-  static const char *const lists[] = {"containers", "initContainers"};
-  size_t k;
+  static const int lists[] = {SP_CONTAINERS, SP_INIT_CONTAINERS};
+  const kapi_obj *list;
+  loc list_l, cl;
+  size_t i, n, k;
 
   validate_pod_spec(v);
-  loc_root(&root);
-  loc_child(&spec, &root, "spec");
   for (k = 0; k < 2; k++) {
-    loc_child(&list, &spec, lists[k]);
-    n = len_at(v->pod, list.ptr);
+    list = v->sf[lists[k]];
+    list_l = loc_member(&loc_spec, spec_members[lists[k]]);
+    n = val_len(list);
     for (i = 0; i < n; i++) {
-      loc_index(&c, &list, i);
-      validate_image_whitespace(v, &c);
+      cl = loc_elem(&list_l, i);
+      validate_image_whitespace(v, &cl, api->obj_index(list, i));
     }
   }
 }
@@ -1227,22 +1388,24 @@ static void validate_pod_metadata_and_spec(vctx *v)
 /* ValidatePodCreate. */
 static int pod_validate(void *st, const kapi_obj *pod, kapi_obj *errs)
 {
-  vctx v = {pod, errs, 0};
-  loc root, spec, f;
+  vctx v;
+  loc f;
 
   (void)st;
+  vctx_init(&v, pod, errs);
   validate_pod_metadata_and_spec(&v);
-  loc_root(&root);
-  loc_child(&spec, &root, "spec");
   /* Ephemeral containers are added later through their subresource. */
-  loc_child(&f, &spec, "ephemeralContainers");
-  if (len_at(pod, f.ptr) > 0)
+  if (val_len(v.sf[SP_EPHEMERAL_CONTAINERS]) > 0) {
+    f = loc_member(&loc_spec, "/ephemeralContainers");
     err_forbidden(&v, &f, "cannot be set on create");
-  loc_child(&f, &spec, "nodeName");
-  if (!is_unset(pod, f.ptr) && len_at(pod, "/spec/schedulingGates") > 0)
+  }
+  if (!val_unset(v.sf[SP_NODE_NAME]) &&
+      val_len(v.sf[SP_SCHEDULING_GATES]) > 0) {
+    f = loc_member(&loc_spec, "/nodeName");
     err_forbidden(&v, &f,
                   "cannot be set until all schedulingGates have been "
                   "cleared");
+  }
   return v.n;
 }
 
@@ -1435,13 +1598,11 @@ static int spec_changed_elsewhere(const kapi_obj *spec, const kapi_obj *old)
 /* activeDeadlineSeconds may be set, or lowered, never raised or unset. */
 static int validate_deadline_update(vctx *v, const kapi_obj *old)
 {
-  loc f;
+  loc f = loc_member(&loc_spec, "/activeDeadlineSeconds");
   int64_t n, o;
   int have_old = int_at(old, "/spec/activeDeadlineSeconds", &o) == 0;
 
-  snprintf(f.ptr, sizeof f.ptr, "/spec/activeDeadlineSeconds");
-  snprintf(f.fld, sizeof f.fld, "spec.activeDeadlineSeconds");
-  if (int_at(v->pod, f.ptr, &n) == 0) {
+  if (int_at(v->spec, "/activeDeadlineSeconds", &n) == 0) {
     if (n < 0 || n > 2147483647) {
       err_int(v, &f, "FieldValueInvalid", n,
               "must be between 0 and 2147483647, inclusive");
@@ -1466,7 +1627,7 @@ static void validate_tolerations_update(vctx *v, const kapi_obj *old)
 {
   static const char *const skip[] = {"tolerationSeconds", NULL};
   const kapi_obj *olds = at(old, "/spec/tolerations");
-  const kapi_obj *news = at(v->pod, "/spec/tolerations");
+  const kapi_obj *news = at(v->spec, "/tolerations");
   size_t i, j, n_old = count(olds), n_new = count(news);
   loc f;
 
@@ -1476,8 +1637,7 @@ static void validate_tolerations_update(vctx *v, const kapi_obj *old)
       found = objects_equal(api->obj_index(olds, i), api->obj_index(news, j),
                             EQ_PLAIN, skip);
     if (!found) {
-      snprintf(f.ptr, sizeof f.ptr, "/spec/tolerations");
-      snprintf(f.fld, sizeof f.fld, "spec.tolerations");
+      f = loc_member(&loc_spec, "/tolerations");
       err_forbidden(v, &f, "existing toleration can not be modified except "
                            "its tolerationSeconds");
       return;
@@ -1488,23 +1648,22 @@ static void validate_tolerations_update(vctx *v, const kapi_obj *old)
 /* Scheduling gates can only be removed. */
 static void validate_scheduling_gates_update(vctx *v, const kapi_obj *old)
 {
-  loc list, g, f;
-  size_t i, n;
+  const kapi_obj *list = at(v->spec, "/schedulingGates");
+  const kapi_obj *old_list = at(old, "/spec/schedulingGates");
+  loc list_l = loc_member(&loc_spec, "/schedulingGates"), g_l, f;
+  size_t i, n = val_len(list);
   const char *name;
   char detail[320];
 
-  snprintf(list.ptr, sizeof list.ptr, "/spec/schedulingGates");
-  snprintf(list.fld, sizeof list.fld, "spec.schedulingGates");
-  n = len_at(v->pod, list.ptr);
   for (i = 0; i < n; i++) {
-    loc_index(&g, &list, i);
-    loc_child(&f, &g, "name");
-    name = str_at(v->pod, f.ptr);
-    if (!name || name_in_list(old, list.ptr, "name", (size_t)-1, name))
+    name = str_at(api->obj_index(list, i), "/name");
+    if (!name || name_in_list(old_list, "/name", (size_t)-1, name))
       continue;
     snprintf(detail, sizeof detail,
              "only deletion is allowed, but found new scheduling gate '%s'",
              name);
+    g_l = loc_elem(&list_l, i);
+    f = loc_member(&g_l, "/name");
     err_forbidden(v, &f, detail);
   }
 }
@@ -1514,17 +1673,18 @@ static void validate_scheduling_gates_update(vctx *v, const kapi_obj *old)
 static int pod_validate_update(void *st, const kapi_obj *pod,
                                const kapi_obj *old, kapi_obj *errs)
 {
-  static const char *const lists[] = {"containers", "initContainers"};
-  vctx v = {pod, errs, 0};
+  static const char *const lists[] = {"/containers", "/initContainers"};
+  const kapi_obj *old_spec = at(old, "/spec");
+  vctx v;
   loc f;
   size_t k;
 
   (void)st;
+  vctx_init(&v, pod, errs);
   validate_pod_metadata_and_spec(&v);
   for (k = 0; k < 2; k++) {
-    snprintf(f.ptr, sizeof f.ptr, "/spec/%s", lists[k]);
-    snprintf(f.fld, sizeof f.fld, "spec.%s", lists[k]);
-    if (len_at(pod, f.ptr) != len_at(old, f.ptr)) {
+    if (len_at(v.spec, lists[k]) != len_at(old_spec, lists[k])) {
+      f = loc_member(&loc_spec, lists[k]);
       err_forbidden(&v, &f, "pod updates may not add or remove containers");
       return v.n;
     }
@@ -1533,12 +1693,10 @@ static int pod_validate_update(void *st, const kapi_obj *pod,
     return v.n;
   validate_tolerations_update(&v, old);
   validate_scheduling_gates_update(&v, old);
-  if (spec_changed_elsewhere(at(pod, "/spec"), at(old, "/spec"))) {
-    snprintf(f.ptr, sizeof f.ptr, "/spec");
-    snprintf(f.fld, sizeof f.fld, "spec");
+  if (spec_changed_elsewhere(v.spec, old_spec)) {
     /* Upstream appends a Go diff of the two specs; kapi leaves it out. */
-    err_forbidden(&v, &f, "pod updates may not change fields other than "
-                          UPDATABLE_POD_SPEC_FIELDS);
+    err_forbidden(&v, &loc_spec, "pod updates may not change fields other "
+                                 "than " UPDATABLE_POD_SPEC_FIELDS);
   }
   return v.n;
 }
@@ -1597,31 +1755,35 @@ static void pod_prepare_for_status_update(void *st, kapi_obj *pod,
 static int pod_validate_status_update(void *st, const kapi_obj *pod,
                                       const kapi_obj *old, kapi_obj *errs)
 {
-  static const char *const lists[] = {"containerStatuses",
-                                      "initContainerStatuses"};
-  vctx v = {pod, errs, 0};
-  loc root, status, f, list, item, name;
+  static const char *const lists[] = {"/containerStatuses",
+                                      "/initContainerStatuses"};
+  const kapi_obj *status = at(pod, "/status"), *list, *item;
+  loc status_l = loc_member(&loc_root, "/status"), f, list_l, item_l;
+  vctx v;
   size_t i, k, n;
   int64_t restarts;
 
   (void)st;
   (void)old;
-  loc_root(&root);
-  loc_child(&status, &root, "status");
-  loc_child(&f, &status, "nominatedNodeName");
-  check_dns_subdomain(&v, &f);
+  vctx_init(&v, pod, errs);
+  f = loc_member(&status_l, "/nominatedNodeName");
+  check_dns_subdomain(&v, &f, at(status, "/nominatedNodeName"));
   for (k = 0; k < 2; k++) {
-    loc_child(&list, &status, lists[k]);
-    n = len_at(pod, list.ptr);
+    list = at(status, lists[k]);
+    list_l = loc_member(&status_l, lists[k]);
+    n = val_len(list);
     for (i = 0; i < n; i++) {
-      loc_index(&item, &list, i);
-      loc_child(&name, &item, "name");
-      if (is_unset(pod, name.ptr))
-        err_required(&v, &name, NULL);
-      loc_child(&f, &item, "restartCount");
-      if (int_at(pod, f.ptr, &restarts) == 0 && restarts < 0)
+      item = api->obj_index(list, i);
+      item_l = loc_elem(&list_l, i);
+      if (is_unset(item, "/name")) {
+        f = loc_member(&item_l, "/name");
+        err_required(&v, &f, NULL);
+      }
+      if (int_at(item, "/restartCount", &restarts) == 0 && restarts < 0) {
+        f = loc_member(&item_l, "/restartCount");
         err_int(&v, &f, "FieldValueInvalid", restarts,
                 "must be greater than or equal to 0");
+      }
     }
   }
   return v.n;
@@ -1858,10 +2020,9 @@ static void pod_row_compute(const kapi_obj *pod, pod_row *row)
   row->total = (int)len_at(pod, "/spec/containers");
   n = len_at(pod, "/spec/initContainers");
   for (i = 0; i < n; i++) {
-    loc c;
-    snprintf(c.ptr, sizeof c.ptr, "/spec/initContainers/%zu/restartPolicy",
-             i);
-    row->total += str_at_is(pod, c.ptr, "Always");
+    char ptr[LOC_MAX];
+    snprintf(ptr, sizeof ptr, "/spec/initContainers/%zu/restartPolicy", i);
+    row->total += str_at_is(pod, ptr, "Always");
   }
 
   if (!scan_init_containers(pod, row, &sidecar_restarts, &sidecar_last) ||

@@ -490,6 +490,194 @@ static void test_validate_other(void **state)
                  "\"OnFailure\", \"Never\"]");
 }
 
+/* ---- field paths deep in the pod ------------------------------------- */
+
+/*
+ * Defaults land at the right place in the second container, the init
+ * containers and the volumes: resource names with '/' and '~' (escaped
+ * in pointers), env valueFrom, probes and lifecycle handlers.
+ */
+static void test_defaults_deep(void **state)
+{
+  fixture *f = *state;
+  kj *pod = created(f, POD(
+      "{\"containers\":[" WEB ",{\"name\":\"side\",\"image\":\"i\","
+      "\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"B\","
+      "\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}],"
+      "\"resources\":{\"limits\":{\"cpu\":\"1\",\"nvidia.com/gpu\":\"2\","
+      "\"example.com/a~b\":3},\"requests\":{\"cpu\":\"500m\"}},"
+      "\"readinessProbe\":{\"tcpSocket\":{\"port\":1}},"
+      "\"lifecycle\":{\"postStart\":{\"httpGet\":{\"port\":1}},"
+      "\"preStop\":{\"httpGet\":{\"port\":2,\"path\":\"/stop\","
+      "\"scheme\":\"HTTPS\"}}}}],"
+      "\"initContainers\":[{\"name\":\"init\",\"image\":\"i\","
+      "\"resources\":{\"limits\":{\"nvidia.com/gpu\":1}}}],"
+      "\"volumes\":[{\"name\":\"tok\",\"projected\":{\"sources\":["
+      "{\"serviceAccountToken\":{\"path\":\"t\"}},{\"downwardAPI\":"
+      "{\"items\":[{\"path\":\"n\",\"fieldRef\":{\"fieldPath\":"
+      "\"metadata.name\"}}]}}]}},"
+      "{\"name\":\"dw\",\"downwardAPI\":{\"items\":[{\"path\":\"n\","
+      "\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}]}},"
+      "{\"name\":\"nul\",\"emptyDir\":null}]}"));
+
+  assert_string_equal(rt_json_at(pod, "/spec/containers/1/resources/requests"),
+                      "{\"cpu\":\"500m\",\"nvidia.com/gpu\":\"2\","
+                      "\"example.com/a~b\":3}");
+  assert_string_equal(rt_json_at(pod, "/spec/initContainers/0/resources"),
+                      "{\"limits\":{\"nvidia.com/gpu\":1},"
+                      "\"requests\":{\"nvidia.com/gpu\":1}}");
+  assert_string_equal(rt_json_at(pod, "/spec/containers/1/env"),
+                      "[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"B\","
+                      "\"valueFrom\":{\"fieldRef\":{\"fieldPath\":"
+                      "\"metadata.name\",\"apiVersion\":\"v1\"}}}]");
+  assert_string_equal(rt_json_at(pod, "/spec/containers/1/readinessProbe"),
+                      "{\"tcpSocket\":{\"port\":1},\"timeoutSeconds\":1,"
+                      "\"periodSeconds\":10,\"successThreshold\":1,"
+                      "\"failureThreshold\":3}");
+  assert_string_equal(rt_json_at(pod, "/spec/containers/1/lifecycle"),
+                      "{\"postStart\":{\"httpGet\":{\"port\":1,\"path\":\"/\","
+                      "\"scheme\":\"HTTP\"}},\"preStop\":{\"httpGet\":"
+                      "{\"port\":2,\"path\":\"/stop\",\"scheme\":\"HTTPS\"}}}");
+  assert_string_equal(rt_json_at(pod, "/spec/volumes"),
+                      "[{\"name\":\"tok\",\"projected\":{\"sources\":["
+                      "{\"serviceAccountToken\":{\"path\":\"t\","
+                      "\"expirationSeconds\":3600}},{\"downwardAPI\":"
+                      "{\"items\":[{\"path\":\"n\",\"fieldRef\":{\"fieldPath\":"
+                      "\"metadata.name\",\"apiVersion\":\"v1\"}}]}}],"
+                      "\"defaultMode\":420}},"
+                      "{\"name\":\"dw\",\"downwardAPI\":{\"items\":[{\"path\":"
+                      "\"n\",\"fieldRef\":{\"fieldPath\":\"metadata.name\","
+                      "\"apiVersion\":\"v1\"}}],\"defaultMode\":420}},"
+                      "{\"name\":\"nul\",\"emptyDir\":{}}]");
+  assert_string_equal(validate_msg(f, pod), "");
+  kj_free(pod);
+}
+
+/* A client's status is emptied where it stands; without one, the new
+ * status comes last. */
+static void test_status_replaced_in_place(void **state)
+{
+  static const char want[] = "{\"status\":{\"phase\":\"Pending\","
+                             "\"qosClass\":\"BestEffort\"},\"metadata\"";
+  fixture *f = *state;
+  kj *pod = created(f, "{\"status\":{\"phase\":\"Running\"},"
+                       "\"metadata\":{\"name\":\"p\"},\"spec\":{}}");
+  char *s = kj_dump(pod, NULL);
+
+  assert_non_null(s);
+  if (strncmp(s, want, strlen(want)))
+    fail_msg("got %s", s);
+  free(s);
+  kj_free(pod);
+  pod = created(f, "{\"metadata\":{\"name\":\"p\"},\"status\":null}");
+  assert_string_equal(rt_json_at(pod, "/status"),
+                      "{\"phase\":\"Pending\",\"qosClass\":\"BestEffort\"}");
+  kj_free(pod);
+}
+
+static void test_validate_deep_paths(void **state)
+{
+  fixture *f = *state;
+
+  /* Errors in the second container, in upstream's order. */
+  assert_invalid(
+      f, POD("{\"containers\":[" WEB ",{\"name\":\"side\",\"image\":\"i\","
+             "\"ports\":[{\"name\":\"a\",\"containerPort\":80},{\"name\":\"a\","
+             "\"containerPort\":70000,\"hostPort\":\"x\",\"protocol\":\"ICMP\"}],"
+             "\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"valueFrom\":"
+             "{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}],"
+             "\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/d\"},"
+             "{\"name\":\"nope\",\"mountPath\":\"/d\"}],"
+             "\"livenessProbe\":{\"httpGet\":{\"port\":80},"
+             "\"successThreshold\":2},\"startupProbe\":{\"exec\":{\"command\":"
+             "[\"true\"]},\"successThreshold\":3},\"restartPolicy\":\"Always\"}],"
+             "\"volumes\":[{\"name\":\"data\"}]}"),
+      "Pod \"p\" is invalid: [spec.containers[1].ports[1].name: Duplicate "
+      "value: \"a\", spec.containers[1].ports[1].containerPort: Invalid "
+      "value: 70000: must be between 1 and 65535, inclusive, "
+      "spec.containers[1].ports[1].hostPort: Invalid value: \"x\": must be an "
+      "integer, spec.containers[1].ports[1].protocol: Unsupported value: "
+      "\"ICMP\": supported values: \"SCTP\", \"TCP\", \"UDP\", "
+      "spec.containers[1].env[1].name: Required value, "
+      "spec.containers[1].volumeMounts[1].name: Not found: \"nope\", "
+      "spec.containers[1].volumeMounts[1].mountPath: Invalid value: \"/d\": "
+      "must be unique, spec.containers[1].livenessProbe.successThreshold: "
+      "Invalid value: 2: must be 1, "
+      "spec.containers[1].startupProbe.successThreshold: Invalid value: 3: "
+      "must be 1, spec.containers[1].restartPolicy: Forbidden: may not be set "
+      "for non-init containers]");
+  /* Init containers: probe handlers only for sidecars. */
+  assert_invalid(
+      f, POD("{\"containers\":[" WEB "],\"initContainers\":[{\"name\":\"i0\","
+             "\"image\":\"i\",\"lifecycle\":{\"postStart\":{\"httpGet\":"
+             "{\"port\":1}}},\"readinessProbe\":{\"tcpSocket\":{\"port\":1}}},"
+             "{\"name\":\"web\",\"image\":\"i\",\"restartPolicy\":\"Always\","
+             "\"livenessProbe\":{\"httpGet\":{\"port\":1},"
+             "\"successThreshold\":2}}]}"),
+      "Pod \"p\" is invalid: [spec.initContainers[0].lifecycle: Forbidden: "
+      "may not be set for init containers without restartPolicy=Always, "
+      "spec.initContainers[0].readinessProbe: Forbidden: may not be set for "
+      "init containers without restartPolicy=Always, "
+      "spec.initContainers[1].name: Duplicate value: \"web\", "
+      "spec.initContainers[1].livenessProbe.successThreshold: Invalid value: "
+      "2: must be 1]");
+}
+
+/* The fields of the errors of a created pod, in order, comma-separated. */
+static const char *error_fields(fixture *f, const char *json)
+{
+  static char buf[2048];
+  kj *pod = created(f, json), *errs = kj_array();
+  size_t i, n = (size_t)f->ops->validate(f->st, pod, errs);
+
+  buf[0] = '\0';
+  assert_int_equal(n, kj_len(errs));
+  for (i = 0; i < n; i++)
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+             i ? ", " : "", kj_get_str(kj_at(errs, i), "field"));
+  kj_free(errs);
+  kj_free(pod);
+  return buf;
+}
+
+static void test_validate_spec_paths(void **state)
+{
+  fixture *f = *state;
+  char json[2048];
+  size_t i;
+  int n;
+
+  assert_string_equal(
+      error_fields(f, POD("{\"containers\":[" WEB "],\"volumes\":["
+                          "{\"name\":\"data\"},{\"name\":\"data\"},"
+                          "{\"name\":\"Bad_Vol\"}],\"dnsPolicy\":\"None\","
+                          "\"schedulingGates\":[{\"name\":\"g\"},"
+                          "{\"name\":\"g\"}],\"tolerations\":["
+                          "{\"key\":\"k\",\"operator\":\"Exists\","
+                          "\"value\":\"v\"},{\"key\":\"k\","
+                          "\"tolerationSeconds\":5,\"effect\":"
+                          "\"NoSchedule\"},{\"key\":\"k\",\"operator\":"
+                          "\"In\"}],\"hostname\":\"Host\",\"nodeName\":"
+                          "\"n1\",\"serviceAccountName\":\"SA\","
+                          "\"priorityClassName\":\"x_y\","
+                          "\"preemptionPolicy\":\"Sometimes\"}")),
+      "spec.volumes[1].name, spec.volumes[2].name, spec.dnsConfig, "
+      "spec.schedulingGates[1], spec.serviceAccountName, spec.hostname, "
+      "spec.tolerations[0].operator, spec.tolerations[1].effect, "
+      "spec.tolerations[2].operator, spec.priorityClassName, "
+      "spec.preemptionPolicy, spec.nodeName");
+
+  /* Indexes of more than one digit. */
+  n = snprintf(json, sizeof json, "%s", "{\"metadata\":{\"name\":\"p\"},"
+                                        "\"spec\":{\"containers\":[");
+  for (i = 0; i < 12; i++)
+    n += snprintf(json + n, sizeof json - n,
+                  "%s{\"name\":\"%s%zu\",\"image\":\"i\"}", i ? "," : "",
+                  i == 10 ? "Bad_" : "c", i);
+  snprintf(json + n, sizeof json - n, "]}}");
+  assert_string_equal(error_fields(f, json), "spec.containers[10].name");
+}
+
 /* ---- update ------------------------------------------------------------ */
 
 #define OLD_POD POD("{\"nodeName\":\"n1\",\"containers\":[" WEB "]," \
@@ -823,6 +1011,13 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_validate_numbers, setup,
                                       rt_teardown),
       cmocka_unit_test_setup_teardown(test_validate_other, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_defaults_deep, setup, rt_teardown),
+      cmocka_unit_test_setup_teardown(test_status_replaced_in_place, setup,
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_deep_paths, setup,
+                                      rt_teardown),
+      cmocka_unit_test_setup_teardown(test_validate_spec_paths, setup,
+                                      rt_teardown),
       cmocka_unit_test_setup_teardown(test_update_allowed, setup, rt_teardown),
       cmocka_unit_test_setup_teardown(test_update_forbidden, setup,
                                       rt_teardown),
