@@ -75,7 +75,7 @@ static int field_validation(kapi_req *r, kapi_resource *res, kj *obj,
                             kapi_error *e)
 {
   const char *mode = kapi_req_query(r, "fieldValidation");
-  char **unknown = NULL;
+  char **unknown = NULL, type_msg[700];
   size_t nunknown = 0, i, len = 0;
   char *msg = NULL;
   int rc = 0;
@@ -87,8 +87,16 @@ static int field_validation(kapi_req *r, kapi_resource *res, kj *obj,
                               "\"Warn\"", mode);
     return -EINVAL;
   }
-  if (res->schema)
-    kapi_schema_unknown_fields(res->schema, obj, &unknown, &nunknown);
+  if (res->schema &&
+      kapi_schema_check(res->schema, obj, res->ops->kind, &unknown, &nunknown,
+                        type_msg, sizeof type_msg) == 1) {
+    /* Not a matter of field validation: upstream cannot decode it. */
+    kapi_error_bad_request(e, "%s in version \"%s\" cannot be handled as a "
+                              "%s: %s", res->ops->kind, res->ops->version,
+                           res->ops->kind, type_msg);
+    rc = -EINVAL;
+    goto out;
+  }
   if (res->schema && nunknown)
     kapi_schema_prune(res->schema, obj);
   if (mode && !strcmp(mode, "Ignore"))

@@ -139,6 +139,12 @@ struct walk {
   char **found;
   size_t n, found_cap;
   int err; /* first -errno */
+  /* The first value of the wrong JSON type, as upstream's decoder says
+   * it (when asked for: type_msg not NULL). */
+  const char *kind;
+  char *type_msg;
+  size_t type_len;
+  int type_found;
 };
 
 static void walk_reserve(struct walk *w, size_t more)
@@ -274,11 +280,152 @@ static void walk_list(struct walk *w, const kj *item, const kj *arr)
   }
 }
 
+/* ---- type mismatches ---------------------------------------------------- */
+
+/* What encoding/json calls a JSON value in its UnmarshalTypeError. */
+static const char *json_kind(const kj *v)
+{
+  switch (v->type) {
+  case KJ_STRING:
+    return "string";
+  case KJ_NUMBER:
+    return "number";
+  case KJ_BOOL:
+    return "bool";
+  case KJ_ARRAY:
+    return "array";
+  case KJ_OBJECT:
+    return "object";
+  default:
+    return "null";
+  }
+}
+
+/* The Go type standing for a schema type (kapi's schema has no Go type
+ * names: these name the shape). */
+static const char *go_type(kapi_schema_type t)
+{
+  switch (t) {
+  case KAPI_SCHEMA_FIELDS:
+    return "struct";
+  case KAPI_SCHEMA_LIST:
+    return "slice";
+  case KAPI_SCHEMA_MAP:
+    return "map[string]string";
+  case KAPI_SCHEMA_META:
+    return "v1.ObjectMeta";
+  case KAPI_SCHEMA_STRING:
+    return "string";
+  case KAPI_SCHEMA_INTEGER:
+    return "int64";
+  case KAPI_SCHEMA_NUMBER:
+    return "float64";
+  case KAPI_SCHEMA_BOOLEAN:
+    return "bool";
+  case KAPI_SCHEMA_QUANTITY:
+    return "resource.Quantity";
+  case KAPI_SCHEMA_INT_OR_STRING:
+    return "intstr.IntOrString";
+  default:
+    return "interface {}";
+  }
+}
+
+static int is_integer_text(const char *s)
+{
+  return !strpbrk(s, ".eE");
+}
+
+/* Whether Go would decode v into a field of type t (null decodes into
+ * anything: the zero value). */
+static int type_fits(kapi_schema_type t, const kj *v)
+{
+  if (v->type == KJ_NULL)
+    return 1;
+  switch (t) {
+  case KAPI_SCHEMA_FIELDS:
+  case KAPI_SCHEMA_META:
+  case KAPI_SCHEMA_MAP:
+    return v->type == KJ_OBJECT;
+  case KAPI_SCHEMA_LIST:
+    return v->type == KJ_ARRAY;
+  case KAPI_SCHEMA_STRING:
+    return v->type == KJ_STRING;
+  case KAPI_SCHEMA_INTEGER:
+    return v->type == KJ_NUMBER && is_integer_text(v->u.str.s);
+  case KAPI_SCHEMA_NUMBER:
+    return v->type == KJ_NUMBER;
+  case KAPI_SCHEMA_BOOLEAN:
+    return v->type == KJ_BOOL;
+  case KAPI_SCHEMA_QUANTITY:
+    return v->type == KJ_STRING || v->type == KJ_NUMBER;
+  case KAPI_SCHEMA_INT_OR_STRING:
+    return v->type == KJ_STRING ||
+           (v->type == KJ_NUMBER && is_integer_text(v->u.str.s));
+  default:
+    return 1;
+  }
+}
+
+/* Records the first mismatch in encoding/json's words: "json: cannot
+ * unmarshal string into Go struct field Pod.spec.containers.ports of
+ * type slice" (the field path without list indexes, as Go prints it). */
+static void type_mismatch(struct walk *w, kapi_schema_type t, const kj *v)
+{
+  char field[512];
+  size_t o = 0;
+  const char *p;
+
+  if (w->type_found || !w->type_msg)
+    return;
+  w->type_found = 1;
+  for (p = w->path ? w->path : ""; *p && o + 1 < sizeof field; p++) {
+    if (*p == '[') { /* drop "[n]" */
+      while (*p && *p != ']')
+        p++;
+      if (!*p)
+        break;
+      continue;
+    }
+    field[o++] = *p;
+  }
+  field[o] = '\0';
+  if (v->type == KJ_NUMBER && (t == KAPI_SCHEMA_INTEGER ||
+                               t == KAPI_SCHEMA_INT_OR_STRING))
+    snprintf(w->type_msg, w->type_len,
+             "json: cannot unmarshal number %s into Go struct field %s.%s "
+             "of type %s", v->u.str.s, w->kind, field, go_type(t));
+  else
+    snprintf(w->type_msg, w->type_len,
+             "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
+             json_kind(v), w->kind, field, go_type(t));
+}
+
+/* Map values are strings (or null); Go names the map field itself. */
+static void check_map(struct walk *w, const kj *map)
+{
+  for (size_t i = 0; i < map->u.c.n && !w->type_found; i++) {
+    const kj *v = map->u.c.items[i];
+    if (v->type != KJ_STRING && v->type != KJ_NULL)
+      type_mismatch(w, KAPI_SCHEMA_STRING, v);
+  }
+}
+
 static void walk_value(struct walk *w, const kj *schema, const kj *v)
 {
+  kapi_schema_type t = kapi_schema_type_of(schema);
+
   if (w->err)
     return;
-  switch (kapi_schema_type_of(schema)) {
+  if (w->type_msg && v && !w->type_found) {
+    if (!type_fits(t, v)) {
+      type_mismatch(w, t, v);
+      return;
+    }
+    if (t == KAPI_SCHEMA_MAP && v->type == KJ_OBJECT)
+      check_map(w, v);
+  }
+  switch (t) {
   case KAPI_SCHEMA_FIELDS:
     walk_fields(w, schema, v, 0);
     break;
@@ -304,7 +451,16 @@ void kapi_schema_paths_free(char **paths, size_t n)
 int kapi_schema_unknown_fields(const kj *schema, const kj *obj,
                                char ***ret_paths, size_t *ret_n)
 {
-  struct walk w = {0};
+  return kapi_schema_check(schema, obj, NULL, ret_paths, ret_n, NULL, 0);
+}
+
+int kapi_schema_check(const kj *schema, const kj *obj, const char *kind,
+                      char ***ret_paths, size_t *ret_n, char *type_msg,
+                      size_t type_len)
+{
+  struct walk w = {.kind = kind ? kind : "",
+                   .type_msg = type_len ? type_msg : NULL,
+                   .type_len = type_len};
 
   *ret_paths = NULL;
   *ret_n = 0;
@@ -324,7 +480,7 @@ int kapi_schema_unknown_fields(const kj *schema, const kj *obj,
   }
   *ret_paths = w.found;
   *ret_n = w.n;
-  return 0;
+  return w.type_found;
 }
 
 /* ---- pruning ------------------------------------------------------------ */

@@ -98,6 +98,21 @@ const kj *kapi_schema_object_meta(void);
 int kapi_schema_unknown_fields(const kj *schema, const kj *obj,
                                char ***ret_paths, size_t *ret_n);
 
+/*
+ * kapi_schema_unknown_fields, and in the same walk the first value whose
+ * JSON type the schema's type cannot hold (a string where a list is
+ * declared, 1.5 for an integer; null fits everything), as decoding into
+ * upstream's typed structs refuses it.  That one is described into
+ * type_msg (type_len bytes; none when 0) in encoding/json's words:
+ * "json: cannot unmarshal string into Go struct field
+ * <kind>.spec.containers.ports of type slice".  Returns 1 when a type
+ * mismatch was found, else as kapi_schema_unknown_fields.  `kind` is
+ * borrowed.
+ */
+int kapi_schema_check(const kj *schema, const kj *obj, const char *kind,
+                      char ***ret_paths, size_t *ret_n, char *type_msg,
+                      size_t type_len);
+
 /* Frees what kapi_schema_unknown_fields() returned (NULL is fine). */
 void kapi_schema_paths_free(char **paths, size_t n);
 

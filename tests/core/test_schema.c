@@ -154,6 +154,62 @@ static void test_type_mismatch_is_not_unknown(void **state)
   assert_unknown(pod_schema, "{\"spec\":{\"containers\":{\"foo\":1}}}", "");
 }
 
+/* The first value of the wrong JSON type, in encoding/json's words
+ * (want NULL: none). */
+static void assert_type_error(const char *obj_text, const char *want)
+{
+  kj *schema = parse(pod_schema), *obj = parse(obj_text);
+  char **paths = NULL, msg[512] = "";
+  size_t n = 0;
+
+  assert_int_equal(kapi_schema_check(schema, obj, "Pod", &paths, &n, msg,
+                                     sizeof msg),
+                   want ? 1 : 0);
+  if (want)
+    assert_string_equal(msg, want);
+  kapi_schema_paths_free(paths, n);
+  kj_free(obj);
+  kj_free(schema);
+}
+
+static void test_type_mismatches(void **state)
+{
+  (void)state;
+  assert_type_error("{\"spec\":\"oops\"}",
+                    "json: cannot unmarshal string into Go struct field "
+                    "Pod.spec of type struct");
+  assert_type_error("{\"spec\":{\"containers\":{\"foo\":1}}}",
+                    "json: cannot unmarshal object into Go struct field "
+                    "Pod.spec.containers of type slice");
+  /* List indexes are not part of Go's field path. */
+  assert_type_error("{\"spec\":{\"containers\":[{\"name\":\"a\"},"
+                    "{\"ports\":[{\"containerPort\":\"80\"}]}]}}",
+                    "json: cannot unmarshal string into Go struct field "
+                    "Pod.spec.containers.ports.containerPort of type int64");
+  assert_type_error("{\"spec\":{\"priority\":1.5}}",
+                    "json: cannot unmarshal number 1.5 into Go struct field "
+                    "Pod.spec.priority of type int64");
+  assert_type_error("{\"metadata\":{\"labels\":{\"a\":true}}}",
+                    "json: cannot unmarshal bool into Go struct field "
+                    "Pod.metadata.labels of type string");
+  assert_type_error("{\"metadata\":{\"finalizers\":{\"a\":1}}}",
+                    "json: cannot unmarshal object into Go struct field "
+                    "Pod.metadata.finalizers of type slice");
+  /* The first one in document order is the one told. */
+  assert_type_error("{\"spec\":{\"nodeName\":1,\"priority\":\"x\"}}",
+                    "json: cannot unmarshal number into Go struct field "
+                    "Pod.spec.nodeName of type string");
+  /* null fits everything; free-form fields take anything; numbers in
+   * exponent form are not integers but are numbers. */
+  assert_type_error("{\"spec\":null,\"status\":{\"phase\":null}}", NULL);
+  assert_type_error("{\"spec\":{\"overhead\":[1,\"a\"],"
+                    "\"containers\":null,\"nodeSelector\":{\"a\":null}}}",
+                    NULL);
+  assert_type_error("{\"spec\":{\"priority\":1e3}}",
+                    "json: cannot unmarshal number 1e3 into Go struct field "
+                    "Pod.spec.priority of type int64");
+}
+
 static void test_null_schema_knows_everything(void **state)
 {
   (void)state;
@@ -305,6 +361,7 @@ int main(void)
       cmocka_unit_test(test_implicit_root_fields),
       cmocka_unit_test(test_free_form_and_maps),
       cmocka_unit_test(test_type_mismatch_is_not_unknown),
+      cmocka_unit_test(test_type_mismatches),
       cmocka_unit_test(test_null_schema_knows_everything),
       cmocka_unit_test(test_schema_types),
       cmocka_unit_test(test_object_meta_schema),
