@@ -15,11 +15,13 @@
 
 /* ---- nodes ---------------------------------------------------------- */
 
+/* malloc and a compound literal rather than calloc: measured cheaper
+ * with glibc, and a parse makes one node per value. */
 static kj *node_new(kj_type t)
 {
-  kj *v = calloc(1, sizeof *v);
+  kj *v = malloc(sizeof *v);
   if (v)
-    v->type = t;
+    *v = (kj){.type = t};
   return v;
 }
 
@@ -66,6 +68,75 @@ kj *kj_stringn(const char *s, size_t n) { return text_node(KJ_STRING, s, n); }
 kj *kj_array(void) { return node_new(KJ_ARRAY); }
 kj *kj_object(void) { return node_new(KJ_OBJECT); }
 
+/*
+ * Member storage.  An object's keys[] live in the block of its items[],
+ * right after items[cap], followed by a trailer; the keys of an object
+ * built by the parser or kj_clone are one pool (NUL-separated) after the
+ * trailer, in the same block.  So a parsed object of n members costs one
+ * allocation, not 2 + n.  Keys added later (kj_set) are malloc'ed one by
+ * one; a key is freed only if it is not in the pool.
+ *
+ * Pooled keys never move (the borrowed pointers kj_key_at hands out stay
+ * valid as before): when such an object outgrows its block, the members
+ * move to a new block and the old one is kept, as the pool's home, until
+ * the object is freed.
+ *
+ * Only this file allocates, grows or frees these blocks.  Elsewhere
+ * items[i] pointers are only swapped and whole nodes exchanged, which
+ * keeps block, keys and trailer together.
+ */
+struct keypool {
+  const char *start; /* NULL: no pool */
+  size_t len;
+  void *home; /* the older block holding the pool, or NULL: this one */
+};
+
+static size_t members_size(kj_type t, size_t cap)
+{
+  if (t != KJ_OBJECT)
+    return cap * sizeof(kj *);
+  return cap * (sizeof(kj *) + sizeof(char *)) + sizeof(struct keypool);
+}
+
+/* Points an object's keys into the block after items[cap]. */
+static char **keys_of_block(kj **items, size_t cap)
+{
+  return (char **)(items + cap);
+}
+
+/* The trailer after an object's keys[cap]; only for cap > 0. */
+static struct keypool *pool_of(const kj *o)
+{
+  return (struct keypool *)(o->u.c.keys + o->u.c.cap);
+}
+
+static int key_pooled(const kj *o, const char *k)
+{
+  const struct keypool *p = pool_of(o);
+  uintptr_t x = (uintptr_t)k, start = (uintptr_t)p->start;
+  return p->start && x >= start && x < start + p->len;
+}
+
+/*
+ * Gives object o (no members yet) a block for n members and a key pool
+ * of pool_len bytes (0: none), which the caller fills and points keys[]
+ * into.  Returns the pool, or NULL when out of memory.
+ */
+static char *object_block(kj *o, size_t n, size_t pool_len)
+{
+  size_t size = members_size(KJ_OBJECT, n);
+  kj **items = malloc(size + pool_len);
+  char *pool;
+  if (!items)
+    return NULL;
+  pool = (char *)items + size;
+  o->u.c.items = items;
+  o->u.c.keys = keys_of_block(items, n);
+  o->u.c.cap = n;
+  *pool_of(o) = (struct keypool){pool_len ? pool : NULL, pool_len, NULL};
+  return pool;
+}
+
 void kj_free(kj *v)
 {
   size_t i;
@@ -77,14 +148,19 @@ void kj_free(kj *v)
     free(v->u.str.s);
     break;
   case KJ_ARRAY:
+    for (i = 0; i < v->u.c.n; i++)
+      kj_free(v->u.c.items[i]);
+    free(v->u.c.items);
+    break;
   case KJ_OBJECT:
     for (i = 0; i < v->u.c.n; i++) {
       kj_free(v->u.c.items[i]);
-      if (v->u.c.keys)
+      if (!key_pooled(v, v->u.c.keys[i]))
         free(v->u.c.keys[i]);
     }
-    free(v->u.c.items);
-    free(v->u.c.keys);
+    if (v->u.c.cap)
+      free(pool_of(v)->home);
+    free(v->u.c.items); /* with keys[] and maybe the pool */
     break;
   default:
     break;
@@ -95,33 +171,85 @@ void kj_free(kj *v)
 /* Grows a container so one more member fits. */
 static int container_reserve(kj *c)
 {
-  size_t cap;
+  size_t cap, old = c->u.c.cap;
+  struct keypool t = {NULL, 0, NULL};
   kj **items;
-  char **keys;
-  if (c->u.c.n < c->u.c.cap)
+  if (c->u.c.n < old)
     return 0;
-  cap = c->u.c.cap ? c->u.c.cap * 2 : 4;
-  items = realloc(c->u.c.items, cap * sizeof *items);
-  if (!items)
-    return -ENOMEM;
-  c->u.c.items = items;
-  if (c->type == KJ_OBJECT) {
-    keys = realloc(c->u.c.keys, cap * sizeof *keys);
-    if (!keys)
+  cap = old ? old * 2 : 4;
+  if (c->type != KJ_OBJECT) {
+    items = realloc(c->u.c.items, members_size(c->type, cap));
+    if (!items)
       return -ENOMEM;
-    c->u.c.keys = keys;
+    c->u.c.items = items;
+    c->u.c.cap = cap;
+    return 0;
   }
+  if (old)
+    t = *pool_of(c);
+  if (t.start && !t.home) { /* the pool stays put: the block becomes its home */
+    items = malloc(members_size(KJ_OBJECT, cap));
+    if (!items)
+      return -ENOMEM;
+    memcpy(items, c->u.c.items, c->u.c.n * sizeof *items);
+    memcpy(keys_of_block(items, cap), c->u.c.keys,
+           c->u.c.n * sizeof *c->u.c.keys);
+    t.home = c->u.c.items;
+  } else {
+    items = realloc(c->u.c.items, members_size(KJ_OBJECT, cap));
+    if (!items)
+      return -ENOMEM;
+    /* keys move up past the larger items[] */
+    memmove(keys_of_block(items, cap), keys_of_block(items, old),
+            c->u.c.n * sizeof *c->u.c.keys);
+  }
+  c->u.c.items = items;
+  c->u.c.keys = keys_of_block(items, cap);
   c->u.c.cap = cap;
+  *pool_of(c) = t;
   return 0;
 }
 
+/* Member lookups compare the first byte inline: most keys differ there,
+ * and a call to strcmp per member cost more than the comparison. */
 static long object_find(const kj *obj, const char *key)
 {
-  size_t i;
-  for (i = 0; i < obj->u.c.n; i++)
-    if (!strcmp(obj->u.c.keys[i], key))
+  char *const *keys = obj->u.c.keys;
+  size_t i, n = obj->u.c.n;
+  for (i = 0; i < n; i++)
+    if (keys[i][0] == key[0] && !strcmp(keys[i], key))
       return (long)i;
   return -1;
+}
+
+/* An object's keys go back to back into a pool in its members' block. */
+static kj *clone_object(const kj *v)
+{
+  size_t i, n = v->u.c.n, pool_len = 0, l;
+  kj *c = node_new(KJ_OBJECT);
+  char *p;
+  if (!c || !n)
+    return c;
+  for (i = 0; i < n; i++)
+    pool_len += strlen(v->u.c.keys[i]) + 1;
+  p = object_block(c, n, pool_len);
+  if (!p) {
+    kj_free(c);
+    return NULL;
+  }
+  for (i = 0; i < n; i++, p += l) {
+    l = strlen(v->u.c.keys[i]) + 1;
+    c->u.c.keys[i] = memcpy(p, v->u.c.keys[i], l);
+  }
+  for (i = 0; i < n; i++) {
+    kj *item = kj_clone(v->u.c.items[i]);
+    if (!item) {
+      kj_free(c); /* frees the c->u.c.n members cloned so far */
+      return NULL;
+    }
+    c->u.c.items[c->u.c.n++] = item;
+  }
+  return c;
 }
 
 /* Sized once and filled in order: the source's keys are already unique,
@@ -140,6 +268,8 @@ kj *kj_clone(const kj *v)
   case KJ_NUMBER:
   case KJ_STRING:
     return text_node(v->type, v->u.str.s, v->u.str.len);
+  case KJ_OBJECT:
+    return clone_object(v);
   default:
     break;
   }
@@ -147,27 +277,18 @@ kj *kj_clone(const kj *v)
   n = v->u.c.n;
   if (!c || !n)
     return c;
-  c->u.c.items = malloc(n * sizeof *c->u.c.items);
-  if (v->type == KJ_OBJECT)
-    c->u.c.keys = malloc(n * sizeof *c->u.c.keys);
-  if (!c->u.c.items || (v->type == KJ_OBJECT && !c->u.c.keys)) {
+  c->u.c.items = malloc(members_size(v->type, n));
+  if (!c->u.c.items) {
     kj_free(c);
     return NULL;
   }
   c->u.c.cap = n;
   for (i = 0; i < n; i++) {
     kj *item = kj_clone(v->u.c.items[i]);
-    char *k = NULL;
-    if (item && v->type == KJ_OBJECT && !(k = strdup(v->u.c.keys[i]))) {
-      kj_free(item);
-      item = NULL;
-    }
     if (!item) {
       kj_free(c); /* frees the c->u.c.n members cloned so far */
       return NULL;
     }
-    if (k)
-      c->u.c.keys[i] = k;
     c->u.c.items[c->u.c.n++] = item;
   }
   return c;
@@ -327,17 +448,35 @@ static kj *step(const kj *v, const char *tok)
   return NULL;
 }
 
-/* Member `seg` (n bytes, no escapes) of an object: no copy of the token. */
-static kj *member_n(const kj *obj, const char *seg, size_t n)
+/* Whether NUL-terminated key k is the n bytes at seg (which hold no NUL):
+ * a byte loop stops at k's NUL, so a shorter key is never read past. */
+static int key_is(const char *k, const char *seg, size_t n)
 {
   size_t i;
-  for (i = 0; i < obj->u.c.n; i++)
-    if (!strncmp(obj->u.c.keys[i], seg, n) && obj->u.c.keys[i][n] == '\0')
+  for (i = 0; i < n; i++)
+    if (k[i] != seg[i])
+      return 0;
+  return k[n] == '\0';
+}
+
+/* Member `seg` (n bytes, already unescaped) of an object, in place. */
+static kj *member_n(const kj *obj, const char *seg, size_t n)
+{
+  char *const *keys = obj->u.c.keys;
+  size_t i, nk = obj->u.c.n;
+  if (!n) {
+    for (i = 0; i < nk; i++)
+      if (!keys[i][0])
+        return obj->u.c.items[i];
+    return NULL;
+  }
+  for (i = 0; i < nk; i++)
+    if (keys[i][0] == seg[0] && key_is(keys[i] + 1, seg + 1, n - 1))
       return obj->u.c.items[i];
   return NULL;
 }
 
-/* step() for an unescaped token given as (seg, n); tok is scratch. */
+/* step() for a token given as (seg, n); tok is scratch (and may be seg). */
 static kj *step_n(const kj *v, const char *seg, size_t n, char *tok)
 {
   size_t i, idx = 0;
@@ -349,46 +488,73 @@ static kj *step_n(const kj *v, const char *seg, size_t n, char *tok)
     idx = idx * 10 + (size_t)(seg[i] - '0');
   if (i == n && n && !(seg[0] == '0' && n > 1))
     return kj_at(v, idx);
-  memcpy(tok, seg, n); /* anything else: parse_index decides, as before */
+  memmove(tok, seg, n); /* anything else: parse_index decides, as before */
   tok[n] = '\0';
   return step(v, tok);
 }
 
-/* Plugins read fields by pointer hundreds of times a request: tokens
- * without escapes are matched in place instead of copied out first. */
+/*
+ * Plugins read fields by pointer hundreds of times a request, so each
+ * token is scanned once: found in place when it has no escapes, decoded
+ * into tok (once) when it has; then matched by length, with no copy,
+ * strlen or strncmp per member.  Tokens of 512 bytes or more never
+ * match (the limit of the decoding buffer).
+ */
 kj *kj_ptr(const kj *root, const char *pointer)
 {
   char tok[512];
   const kj *v = root;
   const char *p = pointer ? pointer : "";
   while (*p && v) {
-    const char *seg = p + 1, *end;
+    const char *seg;
     size_t n;
+    int esc = 0;
     if (*p != '/')
       return NULL;
-    end = seg + strcspn(seg, "/~");
-    if (*end == '~') {
-      if (pointer_token(&p, tok, sizeof tok) < 0)
-        return NULL;
-      v = step(v, tok);
-      continue;
+    seg = ++p;
+    p += strcspn(p, "/~");
+    if (*p == '~') {
+      esc = 1;
+      p = strchrnul(p, '/');
     }
-    n = (size_t)(end - seg);
-    if (n >= sizeof tok)
+    n = (size_t)(p - seg);
+    if (esc) {
+      const char *from = seg - 1;
+      if (pointer_token(&from, tok, sizeof tok) < 0)
+        return NULL;
+      seg = tok;
+      n = strlen(tok);
+    } else if (n >= sizeof tok) {
       return NULL;
+    }
     v = step_n(v, seg, n, tok);
-    p = end;
   }
   return (kj *)v;
 }
 
 /* ---- mutators ------------------------------------------------------- */
 
+/* Appends member key (keylen bytes, copied) = val (owned, freed on
+ * error) to obj, which must not have it yet. */
+static int append_member(kj *obj, const char *key, size_t keylen, kj *val)
+{
+  char *k = malloc(keylen + 1);
+  int r = k ? container_reserve(obj) : -ENOMEM;
+  if (r < 0) {
+    free(k);
+    kj_free(val);
+    return r;
+  }
+  memcpy(k, key, keylen);
+  k[keylen] = '\0';
+  obj->u.c.keys[obj->u.c.n] = k;
+  obj->u.c.items[obj->u.c.n++] = val;
+  return 0;
+}
+
 int kj_set(kj *obj, const char *key, kj *val)
 {
   long i;
-  int r;
-  char *k;
   if (!obj || obj->type != KJ_OBJECT || !val) {
     kj_free(val);
     return -EINVAL;
@@ -399,16 +565,17 @@ int kj_set(kj *obj, const char *key, kj *val)
     obj->u.c.items[i] = val;
     return 0;
   }
-  k = strdup(key);
-  r = k ? container_reserve(obj) : -ENOMEM;
-  if (r < 0) {
-    free(k);
+  return append_member(obj, key, strlen(key), val);
+}
+
+/* kj_set without the lookup, for callers that know the key is new. */
+int kj_append_member(kj *obj, const char *key, size_t keylen, kj *val)
+{
+  if (!obj || obj->type != KJ_OBJECT || !val || !key) {
     kj_free(val);
-    return r;
+    return -EINVAL;
   }
-  obj->u.c.keys[obj->u.c.n] = k;
-  obj->u.c.items[obj->u.c.n++] = val;
-  return 0;
+  return append_member(obj, key, keylen, val);
 }
 
 int kj_append(kj *arr, kj *val)
@@ -433,7 +600,8 @@ static void container_delete(kj *c, size_t i)
   memmove(&c->u.c.items[i], &c->u.c.items[i + 1],
           (c->u.c.n - i - 1) * sizeof *c->u.c.items);
   if (c->u.c.keys) {
-    free(c->u.c.keys[i]);
+    if (!key_pooled(c, c->u.c.keys[i]))
+      free(c->u.c.keys[i]);
     memmove(&c->u.c.keys[i], &c->u.c.keys[i + 1],
             (c->u.c.n - i - 1) * sizeof *c->u.c.keys);
   }
@@ -563,36 +731,110 @@ kj *kj_child_object(kj *obj, const char *key)
 /* ---- parsing -------------------------------------------------------- */
 
 #define MAX_DEPTH 256
+#define PENDING_INLINE 64
+#define KEYS_INLINE 1024
 
-/* The parse in progress: a stack of open containers and the pending key
- * of each open object. */
+/*
+ * A member parsed but not yet in its container.  An open container's
+ * members wait in parse_ctx.pend (a stack shared by all open
+ * containers: a nested container's members sit above its parent's) and
+ * move into one block of exactly their number when it closes, so a
+ * parse neither grows nor reallocs a container.  Their keys wait the
+ * same way in parse_ctx.keys, back to back, and become the object's
+ * key pool in one copy.
+ */
+struct pending {
+  uint32_t koff; /* the key's offset in parse_ctx.keys (objects only) */
+  uint32_t klen;
+  kj *val; /* owned */
+};
+
+/* A growing buffer that starts on the stack. */
+struct scratch {
+  char *p;
+  size_t len, cap;
+  char *inline_p;
+};
+
+/* The parse in progress. */
 struct parse_ctx {
   kj *root;
-  kj *stack[MAX_DEPTH];
-  char *keys[MAX_DEPTH];
+  kj *stack[MAX_DEPTH];      /* the open containers */
+  uint32_t first[MAX_DEPTH]; /* pend index of stack[d]'s first member */
+  struct pending *pend;      /* pend_inline until that is full */
+  size_t npend, cappend;
+  struct scratch keys; /* the pending keys, NUL-terminated */
+  uint32_t koff, klen; /* the last key, awaiting its value */
+  int have_key;
   int depth;
   int error; /* -errno */
   char **dups;
   size_t ndups;
   int want_dups;
+  struct pending pend_inline[PENDING_INLINE];
+  char keys_inline[KEYS_INLINE];
 };
 
-/* The dotted path of the member being added at the current depth. */
+/* Appends n bytes and a NUL; 0 or -errno. */
+static int scratch_add(struct scratch *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap * 2;
+    char *p;
+    while (b->len + n + 1 > cap)
+      cap *= 2;
+    if (cap > UINT32_MAX) /* pending offsets hold 32 bits */
+      return -EOVERFLOW;
+    if (b->p == b->inline_p) {
+      p = malloc(cap);
+      if (p)
+        memcpy(p, b->p, b->len);
+    } else {
+      p = realloc(b->p, cap);
+    }
+    if (!p)
+      return -ENOMEM;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->p[b->len + n] = '\0';
+  b->len += n + 1;
+  return 0;
+}
+
+/* The key naming open container stack[d] (d >= 1), or NULL in an array.
+ * Only duplicate reports ask, so a scan of the parent's members is fine
+ * (a duplicate container replaced an earlier one in place, so the entry
+ * is not always the parent's last). */
+static const char *container_name(const struct parse_ctx *c, int d)
+{
+  size_t i;
+  if (c->stack[d - 1]->type != KJ_OBJECT)
+    return NULL;
+  for (i = c->first[d - 1]; i < c->first[d]; i++)
+    if (c->pend[i].val == c->stack[d])
+      return c->keys.p + c->pend[i].koff;
+  return NULL;
+}
+
+/* The dotted path of the member `key` being added at the current depth:
+ * the names of the open containers below the root, then key. */
 static char *current_path(struct parse_ctx *c, const char *key)
 {
-  size_t len = 0, i;
+  size_t len = strlen(key) + 1;
+  const char *name;
   char *s, *p;
-  /* keys[0..depth-2] name the open containers; the last is `key`. */
-  for (i = 0; i + 1 < (size_t)c->depth; i++)
-    if (c->keys[i])
-      len += strlen(c->keys[i]) + 1;
-  len += strlen(key) + 1;
+  int d;
+  for (d = 1; d < c->depth; d++)
+    if ((name = container_name(c, d)))
+      len += strlen(name) + 1;
   s = p = malloc(len);
   if (!s)
     return NULL;
-  for (i = 0; i + 1 < (size_t)c->depth; i++)
-    if (c->keys[i]) {
-      p = stpcpy(p, c->keys[i]);
+  for (d = 1; d < c->depth; d++)
+    if ((name = container_name(c, d))) {
+      p = stpcpy(p, name);
       *p++ = '.';
     }
   strcpy(p, key);
@@ -616,17 +858,50 @@ static void note_duplicate(struct parse_ctx *c, const char *key)
   c->dups[c->ndups++] = path;
 }
 
-/*
- * Adds a value to the open container (or makes it the root).  The key
- * naming a container is kept until the container ends, so duplicate
- * paths can name their parents.
- */
-static int attach(struct parse_ctx *c, kj *v, int keep_key)
+/* Index in pend of the open object's member named by the last key, or
+ * -1.  Lengths first: most keys differ in length or first byte. */
+static long pending_find(const struct parse_ctx *c)
 {
-  kj *top;
-  char *key;
-  long i;
-  int r;
+  const char *key = c->keys.p + c->koff;
+  size_t i;
+  for (i = c->first[c->depth - 1]; i < c->npend; i++) {
+    const struct pending *m = &c->pend[i];
+    const char *k = c->keys.p + m->koff;
+    if (m->klen == c->klen && k[0] == key[0] && !memcmp(k, key, c->klen))
+      return (long)i;
+  }
+  return -1;
+}
+
+static int pending_grow(struct parse_ctx *c)
+{
+  size_t cap = c->cappend * 2;
+  struct pending *p;
+  if (c->pend == c->pend_inline) {
+    p = malloc(cap * sizeof *p);
+    if (p)
+      memcpy(p, c->pend, c->npend * sizeof *p);
+  } else {
+    p = realloc(c->pend, cap * sizeof *p);
+  }
+  if (!p)
+    return -ENOMEM;
+  c->pend = p;
+  c->cappend = cap;
+  return 0;
+}
+
+/*
+ * Adds v (owned; NULL means out of memory) as the next member of the
+ * open container, with the last key if that is an object, or makes it
+ * the root.  A duplicate key replaces the earlier value in its place
+ * (the last wins, as in encoding/json), is reported, and its copy in
+ * keys (the last thing there) dropped.  1 to go on, 0 to stop.
+ */
+static int place(struct parse_ctx *c, kj *v)
+{
+  struct pending *m;
+  long j;
   if (!v) {
     c->error = -ENOMEM;
     return 0;
@@ -635,60 +910,41 @@ static int attach(struct parse_ctx *c, kj *v, int keep_key)
     c->root = v;
     return 1;
   }
-  top = c->stack[c->depth - 1];
-  if (top->type == KJ_ARRAY) {
-    r = kj_append(top, v);
-    if (r < 0)
-      c->error = r;
+  if (c->have_key && (j = pending_find(c)) >= 0) {
+    note_duplicate(c, c->keys.p + c->koff);
+    kj_free(c->pend[j].val);
+    c->pend[j].val = v;
+    c->keys.len = c->koff;
+    c->have_key = 0;
     return c->error == 0;
   }
-  /* One lookup per member: a duplicate replaces the earlier value (the
-   * last wins), a new key is appended.  A scalar's key is handed to the
-   * object instead of copied; a container's stays in keys[] until the
-   * container ends, so duplicate paths can name their parents. */
-  key = c->keys[c->depth - 1];
-  i = object_find(top, key);
-  if (i >= 0) {
-    note_duplicate(c, key);
-    kj_free(top->u.c.items[i]);
-    top->u.c.items[i] = v;
-    if (!keep_key) {
-      free(key);
-      c->keys[c->depth - 1] = NULL;
-    }
-    return c->error == 0;
-  }
-  if (!keep_key)
-    c->keys[c->depth - 1] = NULL;
-  else
-    key = strdup(key);
-  r = key ? container_reserve(top) : -ENOMEM;
-  if (r < 0) {
-    free(key);
+  if (c->npend == c->cappend && pending_grow(c) < 0) {
     kj_free(v);
-    c->error = r;
+    c->error = -ENOMEM;
     return 0;
   }
-  top->u.c.keys[top->u.c.n] = key;
-  top->u.c.items[top->u.c.n++] = v;
-  return c->error == 0;
+  m = &c->pend[c->npend++];
+  m->koff = c->koff; /* not read in an array: no key came */
+  m->klen = c->klen;
+  m->val = v;
+  c->have_key = 0;
+  return 1;
 }
 
-static int add_value(struct parse_ctx *c, kj *v) { return attach(c, v, 0); }
-
-static int on_null(void *ctx) { return add_value(ctx, kj_null()); }
-static int on_bool(void *ctx, int b) { return add_value(ctx, kj_bool(b)); }
+static int on_null(void *ctx) { return place(ctx, kj_null()); }
+static int on_bool(void *ctx, int b) { return place(ctx, kj_bool(b)); }
 
 static int on_number(void *ctx, const char *s, size_t n)
 {
-  return add_value(ctx, text_node(KJ_NUMBER, s, n));
+  return place(ctx, text_node(KJ_NUMBER, s, n));
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
-  return add_value(ctx, kj_stringn((const char *)s, n));
+  return place(ctx, text_node(KJ_STRING, (const char *)s, n));
 }
 
+/* The container is placed in its parent now, and filled when it ends. */
 static int open_container(struct parse_ctx *c, kj_type t)
 {
   kj *v;
@@ -696,48 +952,72 @@ static int open_container(struct parse_ctx *c, kj_type t)
     c->error = -E2BIG;
     return 0;
   }
-  v = node_new(t);
-  if (!v) {
-    c->error = -ENOMEM;
+  if (c->npend >= UINT32_MAX) { /* first[] holds 32 bits */
+    c->error = -EOVERFLOW;
     return 0;
   }
-  /* The container is attached to its parent now, and filled later. */
-  if (c->depth > 0 && !attach(c, v, 1))
+  v = node_new(t);
+  if (!place(c, v))
     return 0;
-  if (c->depth == 0)
-    c->root = v;
-  c->keys[c->depth] = NULL;
+  c->first[c->depth] = (uint32_t)c->npend;
   c->stack[c->depth++] = v;
-  if (c->depth < MAX_DEPTH)
-    c->keys[c->depth] = NULL; /* keys[0..depth] stay initialized */
   return 1;
 }
 
 static int on_start_map(void *ctx) { return open_container(ctx, KJ_OBJECT); }
 static int on_start_array(void *ctx) { return open_container(ctx, KJ_ARRAY); }
 
+/* Keys are cut at a NUL ("\u0000"), as the C strings they become: two
+ * keys equal up to it are duplicates, as they always were. */
 static int on_map_key(void *ctx, const unsigned char *s, size_t n)
 {
   struct parse_ctx *c = ctx;
-  free(c->keys[c->depth - 1]);
-  c->keys[c->depth - 1] = strndup((const char *)s, n);
-  if (!c->keys[c->depth - 1]) {
-    c->error = -ENOMEM;
+  size_t len = strnlen((const char *)s, n), off = c->keys.len;
+  int r = scratch_add(&c->keys, (const char *)s, len);
+  if (r < 0) {
+    c->error = r;
     return 0;
   }
+  c->koff = (uint32_t)off;
+  c->klen = (uint32_t)len;
+  c->have_key = 1;
   return 1;
 }
 
+/* Moves the closing container's members into one block of their size;
+ * an object's keys (the end of keys, in member order) become its pool. */
 static int on_end(void *ctx)
 {
   struct parse_ctx *c = ctx;
+  kj *top = c->stack[c->depth - 1];
+  size_t first = c->first[c->depth - 1], n = c->npend - first, i, koff;
+  char *pool;
   c->depth--;
-  free(c->keys[c->depth]);
-  c->keys[c->depth] = NULL;
-  if (c->depth > 0) { /* the key that named the closed container */
-    free(c->keys[c->depth - 1]);
-    c->keys[c->depth - 1] = NULL;
+  if (!n)
+    return 1;
+  if (top->type == KJ_OBJECT) {
+    koff = c->pend[first].koff;
+    pool = object_block(top, n, c->keys.len - koff);
+    if (!pool) {
+      c->error = -ENOMEM; /* the members stay in pend, freed with it */
+      return 0;
+    }
+    memcpy(pool, c->keys.p + koff, c->keys.len - koff);
+    for (i = 0; i < n; i++)
+      top->u.c.keys[i] = pool + (c->pend[first + i].koff - koff);
+    c->keys.len = koff;
+  } else {
+    top->u.c.items = malloc(n * sizeof *top->u.c.items);
+    if (!top->u.c.items) {
+      c->error = -ENOMEM;
+      return 0;
+    }
+    top->u.c.cap = n;
   }
+  for (i = 0; i < n; i++)
+    top->u.c.items[i] = c->pend[first + i].val;
+  top->u.c.n = n;
+  c->npend = first;
   return 1;
 }
 
@@ -753,13 +1033,19 @@ static const yajl_callbacks parse_callbacks = {
     .yajl_end_array = on_end,
 };
 
+/* Frees what a parse left: members still pending (open containers among
+ * them hold none yet), the root, the duplicate paths not handed out. */
 static void parse_ctx_free(struct parse_ctx *c)
 {
-  int i;
-  for (i = 0; i < MAX_DEPTH && i <= c->depth; i++)
-    free(c->keys[i]);
-  for (size_t d = 0; d < c->ndups; d++)
-    free(c->dups[d]);
+  size_t i;
+  for (i = 0; i < c->npend; i++)
+    kj_free(c->pend[i].val);
+  if (c->pend != c->pend_inline)
+    free(c->pend);
+  if (c->keys.p != c->keys_inline)
+    free(c->keys.p);
+  for (i = 0; i < c->ndups; i++)
+    free(c->dups[i]);
   free(c->dups);
   kj_free(c->root);
 }
@@ -784,14 +1070,20 @@ int kj_parse_dups(const char *buf, size_t len, kj **ret, char ***dups,
 {
   /* On the stack and not zeroed: a 4 KB calloc per parse cost a memset
    * and, being a large request, a consolidation of glibc's fastbins.
-   * keys[0..depth] are kept initialized (see open_container). */
+   * stack[], first[], pend[] and the key buffer are only read below
+   * depth, npend and keys.len. */
   struct parse_ctx ctx, *c = &ctx;
   yajl_handle h;
   yajl_status st;
   int r = 0;
 
   c->root = NULL;
-  c->keys[0] = NULL;
+  c->keys = (struct scratch){c->keys_inline, 0, KEYS_INLINE, c->keys_inline};
+  c->koff = c->klen = 0;
+  c->have_key = 0;
+  c->pend = c->pend_inline;
+  c->npend = 0;
+  c->cappend = PENDING_INLINE;
   c->depth = 0;
   c->error = 0;
   c->dups = NULL;
@@ -808,6 +1100,8 @@ int kj_parse_dups(const char *buf, size_t len, kj **ret, char ***dups,
     if (err && errlen) {
       if (c->error == -E2BIG)
         snprintf(err, errlen, "JSON nesting deeper than %d", MAX_DEPTH);
+      else if (c->error == -EOVERFLOW)
+        snprintf(err, errlen, "JSON document too large");
       else if (st != yajl_status_ok)
         copy_error(h, buf, len, err, errlen);
       else
@@ -869,58 +1163,113 @@ static int gen_value(yajl_gen g, const kj *v)
   return -EINVAL;
 }
 
-/* Output sink for yajl_gen: appends to a growing buffer. */
+/*
+ * Output sink for yajl_gen.  yajl calls it once per fragment (a quote,
+ * a colon, a run of plain bytes): ~1,400 times for a 3.7 KB Pod.  So the
+ * common case is one compare and one copy; growing is out of line, and
+ * the NUL is written once, at the end, not per fragment.  Invariant once
+ * buf is set: len < cap, so the NUL always fits.
+ */
 struct sink {
-  char **buf;
-  size_t *len, *cap;
+  char *buf;
+  size_t len, cap;
+  char *stack; /* kj_dump's on-stack first buffer, or NULL */
   int error;
 };
+
+/* Makes room for n more bytes and the NUL; 0 or -ENOMEM (kept in k). */
+static int sink_grow(struct sink *k, size_t n)
+{
+  size_t cap = k->cap ? k->cap : 256;
+  char *b;
+  if (k->error)
+    return k->error;
+  while (k->len + n + 1 > cap)
+    cap *= 2;
+  if (k->buf && k->buf == k->stack) { /* leave the stack buffer */
+    b = malloc(cap);
+    if (b)
+      memcpy(b, k->buf, k->len);
+  } else {
+    b = realloc(k->buf, cap);
+  }
+  if (!b)
+    return k->error = -ENOMEM;
+  k->buf = b;
+  k->cap = cap;
+  return 0;
+}
+
+/* Growing path of sink_write; kept apart so sink_write only makes tail
+ * calls and needs no stack frame. */
+static void sink_write_slow(struct sink *k, const char *s, size_t n)
+{
+  if (sink_grow(k, n) < 0)
+    return;
+  memcpy(k->buf + k->len, s, n);
+  k->len += n;
+}
 
 static void sink_write(void *ctx, const char *s, size_t n)
 {
   struct sink *k = ctx;
-  if (k->error)
-    return;
-  if (*k->len + n + 1 > *k->cap) {
-    size_t cap = *k->cap ? *k->cap : 256;
-    char *b;
-    while (*k->len + n + 1 > cap)
-      cap *= 2;
-    b = realloc(*k->buf, cap);
-    if (!b) {
-      k->error = -ENOMEM;
-      return;
-    }
-    *k->buf = b;
-    *k->cap = cap;
-  }
-  memcpy(*k->buf + *k->len, s, n);
-  *k->len += n;
-  (*k->buf)[*k->len] = '\0';
+  size_t at = k->len;
+  if (at + n >= k->cap)
+    return sink_write_slow(k, s, n);
+  k->len = at + n;
+  if (n == 1) /* quotes, colons, commas, brackets: most calls */
+    k->buf[at] = *s;
+  else
+    memcpy(k->buf + at, s, n);
 }
 
-int kj_dump_append(const kj *v, char **buf, size_t *len, size_t *cap)
+/* Writes v into k; NUL-terminates what was written. */
+static int dump_into(const kj *v, struct sink *k)
 {
-  struct sink k = {buf, len, cap, 0};
   yajl_gen g = yajl_gen_alloc(NULL);
   int r;
   if (!g)
     return -ENOMEM;
-  yajl_gen_config(g, yajl_gen_print_callback, sink_write, &k);
+  yajl_gen_config(g, yajl_gen_print_callback, sink_write, k);
   r = gen_value(g, v) == yajl_gen_status_ok ? 0 : -EINVAL;
   yajl_gen_free(g);
-  return k.error ? k.error : r;
+  if (k->buf && k->len < k->cap) /* else nothing was written to a full one */
+    k->buf[k->len] = '\0';
+  return k->error ? k->error : r;
 }
+
+int kj_dump_append(const kj *v, char **buf, size_t *len, size_t *cap)
+{
+  struct sink k = {*buf, *len, *cap, NULL, 0};
+  int r = dump_into(v, &k);
+  *buf = k.buf;
+  *len = k.len;
+  *cap = k.cap;
+  return r;
+}
+
+/* Most documents fit the stack buffer: the result is then one malloc of
+ * exactly the output's size, instead of a realloc per doubling. */
+#define DUMP_STACK 4096
 
 char *kj_dump(const kj *v, size_t *ret_len)
 {
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  if (!v || kj_dump_append(v, &buf, &len, &cap) < 0) {
-    free(buf);
+  char stack[DUMP_STACK], *out;
+  struct sink k = {stack, 0, sizeof stack, stack, 0};
+  if (!v || dump_into(v, &k) < 0) {
+    if (k.buf != stack)
+      free(k.buf);
     return NULL;
   }
+  if (k.buf == stack) {
+    out = malloc(k.len + 1);
+    if (!out)
+      return NULL;
+    memcpy(out, stack, k.len + 1);
+  } else {
+    out = k.buf;
+  }
   if (ret_len)
-    *ret_len = len;
-  return buf;
+    *ret_len = k.len;
+  return out;
 }

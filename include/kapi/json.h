@@ -13,7 +13,11 @@
  *
  * Ownership: a node belongs to its parent once added (kj_set, kj_append
  * transfer ownership of `val`); kj_free frees a node and its subtree.
- * Returned const char * point into the node (borrowed).
+ * Returned const char * point into the node (borrowed).  The members'
+ * storage (items, keys, the key strings) is json.c's to allocate, grow
+ * and free: other code may read it and swap items[i] pointers, but must
+ * not free or reallocate items, keys or keys[i] (an object's keys share
+ * one block with its items).
  */
 #ifndef KAPI_JSON_H
 #define KAPI_JSON_H
@@ -91,6 +95,13 @@ kj *kj_ptr(const kj *root, const char *pointer);
 /* Mutators.  Return 0 or -errno; on error `val` is freed. */
 int kj_set(kj *obj, const char *key, kj *val);  /* replaces an old value */
 int kj_append(kj *arr, kj *val);
+/* kj_set for a key the caller knows obj does not have yet (it is building
+ * obj from unique keys, e.g. managedFields' sets): appends with no lookup,
+ * so building an object of n members costs O(n), not O(n^2).  key is
+ * keylen bytes (no NUL among them; need not be NUL-terminated), copied.
+ * A key already present would be duplicated, not replaced: when unsure,
+ * use kj_set. */
+int kj_append_member(kj *obj, const char *key, size_t keylen, kj *val);
 int kj_remove(kj *obj, const char *key);        /* -ENOENT if absent */
 int kj_remove_at(kj *arr, size_t i);
 /* Sets by pointer, creating missing intermediate objects; a last token
