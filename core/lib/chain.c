@@ -11,7 +11,6 @@
 #include "chain.h"
 #include "impersonation.h"
 #include "log.h"
-#include "store.h"
 
 /* ---- request-info ------------------------------------------------------ */
 
@@ -334,35 +333,14 @@ static int stage_authorization(kapi_server *srv, kapi_req *r,
 
 /* ---- registry ------------------------------------------------------------ */
 
-/* Verbs that write: announced to the store while they decode, admit and
- * validate, so that the group commit they are heading for waits for
- * them (see kapi_store_writer_begin). */
-static int writes(const kapi_req *r)
-{
-  static const char *const verbs[] = {"create", "update", "patch", "delete",
-                                      "deletecollection", NULL};
-  const char *const *v;
-
-  for (v = verbs; *v; v++)
-    if (!strcmp(r->verb, *v))
-      return 1;
-  return 0;
-}
-
 static int stage_registry(kapi_server *srv, kapi_req *r, kapi_response *resp,
                           kapi_error *e)
 {
   (void)e;
-  if (r->is_resource_request) {
-    int w = writes(r) && !r->dry_run;
-    if (w)
-      kapi_store_writer_begin(srv->store);
+  if (r->is_resource_request)
     kapi_handle_resource(srv, r, resp);
-    if (w)
-      kapi_store_writer_end(srv->store);
-  } else {
+  else
     kapi_handle_nonresource(srv, r, resp);
-  }
   return 0;
 }
 

@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kapi/metrics.h"
 #include "log.h"
@@ -91,9 +90,6 @@ struct kapi_store {
   pthread_cond_t durable_cv; /* writers: durable_rv advanced */
   event_vec queue;           /* changes waiting for the committer */
   int64_t durable_rv;
-  int preparing;             /* announced writers not yet queued; atomic */
-  int gathering;             /* committer waits for them: signal each push */
-  int64_t commit_ns;         /* recent commit duration (moving average) */
   int stopping;
   int committer_running;
   pthread_t committer;
@@ -751,37 +747,6 @@ static void commit_batch(kapi_store *s, kapi_event **ev, size_t n)
               " failed: %s", ev[0]->rv, ev[n - 1]->rv, err);
 }
 
-/* The longest the committer waits for announced writers: waiting longer
- * than an fsync would cost more than the fsync it saves. */
-#define GATHER_MAX_NS 2000000
-
-static void deadline_after(struct timespec *ts, int64_t ns)
-{
-  clock_gettime(CLOCK_REALTIME, ts);
-  ts->tv_nsec += ns;
-  ts->tv_sec += ts->tv_nsec / 1000000000;
-  ts->tv_nsec %= 1000000000;
-}
-
-/* With work queued and writers announced, waits (queue_mu held) until
- * they have all queued, or about one commit's time has passed. */
-static void gather(kapi_store *s)
-{
-  int64_t wait = s->commit_ns < GATHER_MAX_NS ? s->commit_ns : GATHER_MAX_NS;
-  struct timespec deadline;
-
-  if (!s->fsync || wait <= 0 ||
-      __atomic_load_n(&s->preparing, __ATOMIC_ACQUIRE) <= 0)
-    return;
-  deadline_after(&deadline, wait);
-  s->gathering = 1;
-  while (!s->stopping && __atomic_load_n(&s->preparing, __ATOMIC_ACQUIRE) > 0)
-    if (pthread_cond_timedwait(&s->queue_cv, &s->queue_mu, &deadline) ==
-        ETIMEDOUT)
-      break;
-  s->gathering = 0;
-}
-
 /* Waits for work; swaps the queue into *batch.  Returns 0 once stopping
  * and drained. */
 static int take_queue(kapi_store *s, event_vec *batch)
@@ -791,8 +756,6 @@ static int take_queue(kapi_store *s, event_vec *batch)
   pthread_mutex_lock(&s->queue_mu);
   while (s->queue.n == 0 && !s->stopping)
     pthread_cond_wait(&s->queue_cv, &s->queue_mu);
-  if (s->queue.n > 0)
-    gather(s);
   /* Swap buffers instead of copying: the queue gets the drained one. */
   *batch = s->queue;
   s->queue = empty;
@@ -801,23 +764,13 @@ static int take_queue(kapi_store *s, event_vec *batch)
   return batch->n > 0;
 }
 
-static int64_t now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void *committer_main(void *arg)
 {
   kapi_store *s = arg;
   event_vec batch = { 0 };
 
   while (take_queue(s, &batch)) {
-    int64_t t0 = now_ns();
     commit_batch(s, batch.items, batch.n);
-    /* A moving average (1/8 weight) of what a commit costs. */
-    s->commit_ns += (now_ns() - t0 - s->commit_ns) / 8;
     pthread_mutex_lock(&s->queue_mu);
     s->durable_rv = batch.items[batch.n - 1]->rv;
     pthread_cond_broadcast(&s->durable_cv);
@@ -831,37 +784,6 @@ static void *committer_main(void *arg)
   return NULL;
 }
 
-/* The store this thread has announced a write to, if any. */
-static __thread kapi_store *announced;
-
-void kapi_store_writer_begin(kapi_store *s)
-{
-  if (!s || announced)
-    return;
-  announced = s;
-  __atomic_add_fetch(&s->preparing, 1, __ATOMIC_RELEASE);
-}
-
-/* Ends this thread's announcement.  Caller holds queue_mu. */
-static void writer_done_locked(kapi_store *s)
-{
-  if (announced != s)
-    return;
-  announced = NULL;
-  __atomic_sub_fetch(&s->preparing, 1, __ATOMIC_RELEASE);
-  if (s->gathering)
-    pthread_cond_signal(&s->queue_cv);
-}
-
-void kapi_store_writer_end(kapi_store *s)
-{
-  if (!s || announced != s)
-    return;
-  pthread_mutex_lock(&s->queue_mu);
-  writer_done_locked(s);
-  pthread_mutex_unlock(&s->queue_mu);
-}
-
 /* Hands the committer one change (the queue's reference).  Caller holds
  * write_mu, so the queue is in revision order. */
 static int enqueue(kapi_store *s, kapi_event *e)
@@ -870,8 +792,7 @@ static int enqueue(kapi_store *s, kapi_event *e)
 
   pthread_mutex_lock(&s->queue_mu);
   r = event_vec_push(&s->queue, e);
-  writer_done_locked(s);
-  if (r == 0 && (s->queue.n == 1 || s->gathering))
+  if (r == 0 && s->queue.n == 1)
     pthread_cond_signal(&s->queue_cv);
   pthread_mutex_unlock(&s->queue_mu);
   return r;

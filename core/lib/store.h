@@ -56,19 +56,6 @@ int kapi_store_open(const kapi_store_options *opts, kapi_store **ret,
                     char *err, size_t errlen);
 void kapi_store_close(kapi_store *s);
 
-/*
- * Write announcements, for bigger group commits.  A request that is about
- * to write (decoding, admission, validation still ahead of it) calls
- * kapi_store_writer_begin; its first write through the store, or
- * kapi_store_writer_end, ends the announcement.  While writers are
- * announced, the committer waits for them a little (at most about one
- * fsync) before committing, so that one fsync covers them too instead
- * of each paying for its own.  One announcement per thread; both calls
- * are cheap and safe to repeat.  Has no effect without fsync.
- */
-void kapi_store_writer_begin(kapi_store *s);
-void kapi_store_writer_end(kapi_store *s);
-
 /* The revision of the latest write (0 in an empty store). */
 int64_t kapi_store_revision(kapi_store *s);
 /* The revision of the latest published change under `prefix` (key

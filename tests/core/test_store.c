@@ -1304,11 +1304,6 @@ static void *writer_main(void *arg)
     char k[48];
     store_obj *o = NULL;
 
-    /* Announced as the apiserver does, so that commits gather writers;
-     * every fifth announcement ends without a write. */
-    kapi_store_writer_begin(wr->f->s);
-    if (i % 5 == 4)
-      kapi_store_writer_end(wr->f->s);
     snprintf(k, sizeof k, "core/cm/t%d/o%03d", wr->id, i);
     if (kapi_store_update(wr->f->s, k, create_fn, (void *)obj_json(k), &o) !=
         KAPI_STORE_PUT)
@@ -1367,42 +1362,6 @@ static void test_concurrent_writers(void **state)
   }
 }
 
-/* A writer that announces itself and then never writes must not hold
- * the others' commits: each waits at most about one commit for it. */
-static void *idle_announcer(void *arg)
-{
-  fixture *f = arg;
-  struct timespec ts = {0, 300 * 1000 * 1000};
-
-  kapi_store_writer_begin(f->s);
-  kapi_store_writer_begin(f->s); /* a repeat counts once */
-  nanosleep(&ts, NULL);
-  kapi_store_writer_end(f->s);
-  kapi_store_writer_end(f->s);
-  return NULL;
-}
-
-static void test_announced_writer_never_writes(void **state)
-{
-  fixture *f = *state;
-  pthread_t th;
-  store_obj *o = NULL;
-
-  assert_int_equal(pthread_create(&th, NULL, idle_announcer, f), 0);
-  for (int i = 0; i < 20; i++) {
-    char k[48];
-
-    snprintf(k, sizeof k, "core/cm/a/o%03d", i);
-    assert_int_equal(kapi_store_update(f->s, k, create_fn,
-                                       (void *)obj_json(k), &o),
-                     KAPI_STORE_PUT);
-    store_obj_unref(o);
-  }
-  pthread_join(th, NULL);
-  assert_int_equal(kapi_store_revision(f->s), 20);
-  kapi_store_writer_end(f->s); /* nothing announced: no effect */
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1440,8 +1399,6 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_watch_initial_concurrent, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_announced_writer_never_writes, setup,
-                                    teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
