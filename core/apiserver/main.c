@@ -126,7 +126,7 @@ static void usage(FILE *out)
 "                                 " KAPI_MANIFEST_SOURCE_ANNOTATION ")\n"
 "  --manifests-resync-period D    full re-apply of --manifests-dir (default 60s)\n"
 "  --fsync BOOL                   fsync every commit (default true)\n"
-"  --threads N                    HTTP threads (default: 4 per CPU, at least 16)\n"
+"  --threads N                    HTTP threads (default: 2 per CPU, at least 4)\n"
 "  -v, --v N                      log verbosity\n"
 "  -h, --help                     this help\n",
           KAPI_PLUGINDIR);

@@ -39,8 +39,19 @@ struct kapi_byte_stream {
   long code;    /* (mu) the kubelet's HTTP status */
   int done;     /* (mu) the transfer ended */
   int abort;    /* (mu) the client left */
+  void (*wake)(void *); /* (mu) told when bytes or the end arrive */
+  void *wake_arg;
   char error[CURL_ERROR_SIZE];
 };
+
+/* Tells the reader that bytes or the end arrived.  Caller holds bs->mu
+ * (the wake only queues: it never calls back into bs). */
+static void wake_reader(kapi_byte_stream *bs)
+{
+  pthread_cond_broadcast(&bs->cv);
+  if (bs->wake)
+    bs->wake(bs->wake_arg);
+}
 
 /* ---- the transfer thread -------------------------------------------------- */
 
@@ -71,7 +82,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
   }
   memcpy(bs->buf + bs->len, data, len);
   bs->len += len;
-  pthread_cond_broadcast(&bs->cv);
+  wake_reader(bs);
   pthread_mutex_unlock(&bs->mu);
   return len;
 }
@@ -134,7 +145,7 @@ static void *transfer_main(void *arg)
   if (code)
     bs->code = code;
   bs->done = 1;
-  pthread_cond_broadcast(&bs->cv);
+  wake_reader(bs);
   pthread_mutex_unlock(&bs->mu);
   return NULL;
 }
@@ -143,31 +154,31 @@ static void *transfer_main(void *arg)
 
 ssize_t kapi_byte_stream_read(kapi_byte_stream *bs, char *buf, size_t max)
 {
-  struct timespec ts;
   ssize_t n;
 
   pthread_mutex_lock(&bs->mu);
-  if (!bs->len && !bs->done) {
-    /* A short wait keeps the server's retries of an idle stream cheap. */
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 20 * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&bs->cv, &bs->mu, &ts);
-  }
   if (bs->len) {
     n = (ssize_t)(bs->len < max ? bs->len : max);
     memcpy(buf, bs->buf, (size_t)n);
     memmove(bs->buf, bs->buf + n, bs->len - (size_t)n);
     bs->len -= (size_t)n;
-    pthread_cond_broadcast(&bs->cv);
+    pthread_cond_broadcast(&bs->cv); /* room for the transfer again */
   } else {
     n = bs->done ? -1 : 0;
   }
   pthread_mutex_unlock(&bs->mu);
   return n;
+}
+
+void kapi_byte_stream_set_wake(kapi_byte_stream *bs, void (*wake)(void *),
+                               void *arg)
+{
+  pthread_mutex_lock(&bs->mu);
+  bs->wake = wake;
+  bs->wake_arg = arg;
+  if (wake && (bs->len || bs->done))
+    wake(arg);
+  pthread_mutex_unlock(&bs->mu);
 }
 
 void kapi_byte_stream_free(kapi_byte_stream *bs)

@@ -18,8 +18,13 @@ void rest_log(kapi_server *srv, kapi_req *r, kapi_resource *res,
               kapi_response *resp);
 
 /* For the HTTP front end: up to max bytes into buf; >0 bytes, 0 nothing
- * yet (call again), -1 the end.  May wait a few milliseconds. */
+ * yet (call again after the wake), -1 the end.  Never waits. */
 ssize_t kapi_byte_stream_read(kapi_byte_stream *bs, char *buf, size_t max);
+/* wake(arg) is called (from the transfer's thread, with the stream's lock
+ * held: it must only queue) when bytes or the end arrive, and at once if
+ * some are already there.  `arg` is borrowed. */
+void kapi_byte_stream_set_wake(kapi_byte_stream *bs, void (*wake)(void *),
+                               void *arg);
 /* Aborts the transfer if still running and frees bs (NULL is fine). */
 void kapi_byte_stream_free(kapi_byte_stream *bs);
 

@@ -90,6 +90,8 @@ struct kapi_store {
   pthread_cond_t durable_cv; /* writers: durable_rv advanced */
   event_vec queue;           /* changes waiting for the committer */
   int64_t durable_rv;
+  void (*durable_hook)(void *arg, int64_t rv); /* under queue_mu */
+  void *durable_hook_arg;
   int stopping;
   int committer_running;
   pthread_t committer;
@@ -774,6 +776,8 @@ static void *committer_main(void *arg)
     pthread_mutex_lock(&s->queue_mu);
     s->durable_rv = batch.items[batch.n - 1]->rv;
     pthread_cond_broadcast(&s->durable_cv);
+    if (s->durable_hook)
+      s->durable_hook(s->durable_hook_arg, s->durable_rv);
     pthread_mutex_unlock(&s->queue_mu);
     publish(s, batch.items, batch.n);
     for (size_t i = 0; i < batch.n; i++)
@@ -798,12 +802,73 @@ static int enqueue(kapi_store *s, kapi_event *e)
   return r;
 }
 
-static void wait_durable(kapi_store *s, int64_t rv)
+/* This thread's deferred-durability section (kapi_store_defer_begin). */
+static __thread struct {
+  int active;
+  kapi_store *store; /* the store written in the section */
+  int64_t rv;        /* the revision to wait for */
+} deferred;
+
+void kapi_store_defer_begin(void)
+{
+  deferred.active = 1;
+  deferred.store = NULL;
+  deferred.rv = 0;
+}
+
+int64_t kapi_store_defer_end(void)
+{
+  int64_t rv = deferred.rv;
+
+  deferred.active = 0;
+  deferred.store = NULL;
+  deferred.rv = 0;
+  return rv;
+}
+
+int64_t kapi_store_durable_revision(kapi_store *s)
+{
+  int64_t rv;
+
+  pthread_mutex_lock(&s->queue_mu);
+  rv = s->durable_rv;
+  pthread_mutex_unlock(&s->queue_mu);
+  return rv;
+}
+
+void kapi_store_set_durable_hook(kapi_store *s,
+                                 void (*fn)(void *arg, int64_t rv), void *arg)
+{
+  pthread_mutex_lock(&s->queue_mu);
+  s->durable_hook = fn;
+  s->durable_hook_arg = arg;
+  pthread_mutex_unlock(&s->queue_mu);
+}
+
+/* In a deferred section, notes rv for the caller to wait for later;
+ * nonzero when it did (then there is nothing to wait for now). */
+static int defer_wait(kapi_store *s, int64_t rv)
+{
+  if (!deferred.active || (deferred.store && deferred.store != s))
+    return 0;
+  deferred.store = s;
+  if (rv > deferred.rv)
+    deferred.rv = rv;
+  return 1;
+}
+
+void kapi_store_wait_durable(kapi_store *s, int64_t rv)
 {
   pthread_mutex_lock(&s->queue_mu);
   while (s->durable_rv < rv)
     pthread_cond_wait(&s->durable_cv, &s->queue_mu);
   pthread_mutex_unlock(&s->queue_mu);
+}
+
+static void wait_durable(kapi_store *s, int64_t rv)
+{
+  if (!defer_wait(s, rv))
+    kapi_store_wait_durable(s, rv);
 }
 
 /* ---- open / close ------------------------------------------------------- */

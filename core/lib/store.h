@@ -56,6 +56,31 @@ int kapi_store_open(const kapi_store_options *opts, kapi_store **ret,
                     char *err, size_t errlen);
 void kapi_store_close(kapi_store *s);
 
+/*
+ * Deferred durability, for threads that serve many clients (the
+ * apiserver's HTTP threads): between kapi_store_defer_begin and
+ * kapi_store_defer_end, this thread's kapi_store_update calls return as
+ * soon as their write is applied and queued, without waiting for the
+ * group commit.  kapi_store_defer_end returns the revision that must be
+ * durable before anything those calls returned may be told to a client
+ * (0: nothing to wait for): the caller holds its answer until then (see
+ * kapi_store_set_durable_hook).  Writes to another store than the first
+ * one written in the section wait as usual.
+ */
+void kapi_store_defer_begin(void);
+int64_t kapi_store_defer_end(void);
+
+/* The latest revision known durable; waiting until rv is. */
+int64_t kapi_store_durable_revision(kapi_store *s);
+void kapi_store_wait_durable(kapi_store *s, int64_t rv);
+
+/* fn(arg, rv) is called on the committer thread each time revisions up
+ * to rv have become durable; it must return quickly and not call into
+ * the store.  One hook per store; NULL removes it.  `arg` is borrowed. */
+void kapi_store_set_durable_hook(kapi_store *s,
+                                 void (*fn)(void *arg, int64_t rv),
+                                 void *arg);
+
 /* The revision of the latest write (0 in an empty store). */
 int64_t kapi_store_revision(kapi_store *s);
 /* The revision of the latest published change under `prefix` (key
