@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -794,6 +795,10 @@ int main(int argc, char **argv)
     kapi_server_stop(&srv);
     goto out;
   }
+  /* Start-up (loading the store, parsing the bootstrap policy, plugin
+   * set-up) leaves freed heap behind: give those pages back rather than
+   * carry them idle. */
+  malloc_trim(0);
   sigwait(&sigs, &sig);
   LOG_INFO("received signal %d, shutting down", sig);
   kapi_manifests_stop(manifests);
