@@ -456,10 +456,13 @@ struct stream_conn {
   struct req_metrics rm; /* recorded when the stream ends */
 };
 
-/* A request whose answer waits for its writes' group commit. */
+/* A request whose answer waits for its writes' group commit (part of
+ * its req_ctx: holding an answer allocates nothing, so that nothing
+ * short-lived sits between the stored objects of successive writes). */
 struct held_write {
   struct MHD_Connection *conn;
   int64_t rv;
+  int listed;              /* on the hub's list (hub->mu) */
   struct held_write *next;
 };
 
@@ -512,8 +515,8 @@ static size_t release_durable(struct watch_hub *hub)
   while ((h = *pp)) {
     if (h->rv <= hub->durable_rv) {
       *pp = h->next;
+      h->listed = 0;
       MHD_resume_connection(h->conn);
-      free(h);
       done++;
     } else {
       pp = &h->next;
@@ -538,26 +541,38 @@ static void on_durable(void *arg, int64_t rv)
 }
 
 /* Holds conn's answer until revision rv is durable: suspends it (its
- * thread goes on with other connections) and lists it for the hub.
+ * thread goes on with other connections) and lists h for the hub.
  * Returns 0 when rv already is durable (answer at once). */
-static int hold_until_durable(struct watch_hub *hub,
+static int hold_until_durable(struct watch_hub *hub, struct held_write *h,
                               struct MHD_Connection *conn, int64_t rv)
 {
-  struct held_write *h = malloc(sizeof *h);
-
-  if (!h)
-    return -ENOMEM;
   pthread_mutex_lock(&hub->mu);
   if (rv <= hub->durable_rv) {
     pthread_mutex_unlock(&hub->mu);
-    free(h);
     return 0;
   }
-  *h = (struct held_write){conn, rv, hub->held};
+  *h = (struct held_write){conn, rv, 1, hub->held};
   hub->held = h;
   MHD_suspend_connection(conn);
   pthread_mutex_unlock(&hub->mu);
   return 1;
+}
+
+/* Takes h off the hub's list if it still is there (its connection is
+ * going away). */
+static void unhold(struct watch_hub *hub, struct held_write *h)
+{
+  struct held_write **pp;
+
+  pthread_mutex_lock(&hub->mu);
+  if (h->listed)
+    for (pp = &hub->held; *pp; pp = &(*pp)->next)
+      if (*pp == h) {
+        *pp = h->next;
+        h->listed = 0;
+        break;
+      }
+  pthread_mutex_unlock(&hub->mu);
 }
 
 static void *hub_main(void *arg)
@@ -704,9 +719,10 @@ struct req_ctx {
   size_t len, cap;
   int too_large;
   /* An answer ready but held until its writes are durable. */
-  struct MHD_Response *held;
-  unsigned held_code;
+  int held;
+  kapi_response held_kr;
   struct req_metrics held_rm;
+  struct held_write hw;
 };
 
 static const char *conn_header(void *conn, const char *name)
@@ -863,49 +879,41 @@ static enum MHD_Result queue(kapi_server *srv, struct MHD_Connection *conn,
     kr->stream = NULL; /* now owned by the response */
     return send_response(conn, kr, resp);
   }
-  if (!(resp = make_response(srv, conn, kr)))
-    return MHD_NO;
   if (need_rv > 0) {
-    /* Headers first: the held response is complete but for sending. */
-    MHD_add_response_header(resp, "Content-Type",
-                            kr->content_type ? kr->content_type
-                                             : "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
-    add_warnings(resp, kr->warnings);
-    ctx->held = resp;
-    ctx->held_code = (unsigned)kr->code;
+    /* The answer waits as it is (no MHD response yet): ctx owns it. */
+    ctx->held_kr = *kr;
     ctx->held_rm = *rm;
-    switch (hold_until_durable(srv->watches, conn, need_rv)) {
+    ctx->held = 1;
+    switch (hold_until_durable(srv->watches, &ctx->hw, conn, need_rv)) {
     case 1:
+      memset(kr, 0, sizeof *kr);
       return MHD_YES;
     case 0:
       break;
     default: /* cannot hold it: wait here rather than answer early */
       kapi_store_wait_durable(srv->store, need_rv);
     }
-    ctx->held = NULL;
-    request_done(rm);
-    {
-      enum MHD_Result ret = MHD_queue_response(conn, (unsigned)kr->code, resp);
-      MHD_destroy_response(resp);
-      return ret;
-    }
+    ctx->held = 0;
   }
+  if (!(resp = make_response(srv, conn, kr)))
+    return MHD_NO;
   request_done(rm);
   return send_response(conn, kr, resp);
 }
 
 /* Sends an answer held for durability, once resumed. */
-static enum MHD_Result send_held(struct req_ctx *ctx,
+static enum MHD_Result send_held(kapi_server *srv, struct req_ctx *ctx,
                                  struct MHD_Connection *conn)
 {
-  struct MHD_Response *resp = ctx->held;
-  enum MHD_Result ret;
+  struct MHD_Response *resp = make_response(srv, conn, &ctx->held_kr);
+  enum MHD_Result ret = MHD_NO;
 
-  ctx->held = NULL;
-  request_done(&ctx->held_rm);
-  ret = MHD_queue_response(conn, ctx->held_code, resp);
-  MHD_destroy_response(resp);
+  ctx->held = 0;
+  if (resp) {
+    request_done(&ctx->held_rm);
+    ret = send_response(conn, &ctx->held_kr, resp);
+  }
+  kapi_response_reset(&ctx->held_kr);
   return ret;
 }
 
@@ -1124,7 +1132,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return MHD_YES;
   }
   if (ctx->held)
-    return send_held(ctx, conn);
+    return send_held(srv, ctx, conn);
   if (*upload_size) {
     if (body_append(ctx, upload_data, *upload_size) < 0)
       return MHD_NO;
@@ -1178,13 +1186,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+  kapi_server *srv = cls;
   struct req_ctx *ctx = *con_cls;
-  (void)cls;
   (void)conn;
   (void)toe;
   if (ctx) {
-    if (ctx->held)
-      MHD_destroy_response(ctx->held);
+    if (ctx->held) {
+      if (srv->watches)
+        unhold(srv->watches, &ctx->hw);
+      kapi_response_reset(&ctx->held_kr);
+    }
     free(ctx->body);
     free(ctx);
     *con_cls = NULL;
@@ -1361,13 +1372,8 @@ void kapi_server_stop(kapi_server *srv)
   tls_free(srv->tls);
   srv->tls = NULL;
   if (hub) {
-    struct held_write *h;
     if (srv->store)
       kapi_store_set_durable_hook(srv->store, NULL, NULL);
-    while ((h = hub->held)) {
-      hub->held = h->next;
-      free(h);
-    }
     pthread_mutex_destroy(&hub->mu);
     pthread_cond_destroy(&hub->cond);
     pthread_cond_destroy(&hub->released);
