@@ -206,31 +206,39 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
   return bench_buf_append(arg, p, size * n) < 0 ? 0 : size * n;
 }
 
+/* GETs server+path into *body (bench_buf_free it); the HTTP status, or
+ * 0 when there was no answer. */
+static long get_body(const char *server, const char *path, bench_buf *body)
+{
+  CURL *e = curl_easy_init();
+  char *url = bench_url(server, path);
+  long status = 0;
+
+  if (e && url) {
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
+    if (curl_easy_perform(e) != CURLE_OK ||
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+      status = 0;
+  }
+  if (e)
+    curl_easy_cleanup(e);
+  free(url);
+  return status;
+}
+
 /* The size of object `seq`'s JSON as the server returns it; -1 if not. */
 static long stored_size(const fp_ctx *c, long seq)
 {
   char path[160], name[32];
   bench_buf body = { 0 };
-  CURL *e = curl_easy_init();
-  long status = 0, size = -1;
-  char *url;
+  long size;
 
   object_name(name, sizeof name, seq);
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/%s/%s", c->ns,
            resource(c), name);
-  url = bench_url(c->server, path);
-  if (e && url) {
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(e) == CURLE_OK &&
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
-        status == 200)
-      size = (long)body.len;
-  }
-  if (e)
-    curl_easy_cleanup(e);
-  free(url);
+  size = get_body(c->server, path, &body) == 200 ? (long)body.len : -1;
   bench_buf_free(&body);
   return size;
 }
@@ -380,25 +388,11 @@ static int node_ready(const char *server, const char *name)
 {
   char path[128];
   bench_buf body = { 0 };
-  CURL *e = curl_easy_init();
-  long status = 0;
-  char *url;
-  int ready = 0;
+  int ready;
 
   snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
-  url = bench_url(server, path);
-  if (e && url) {
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(e) == CURLE_OK &&
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
-        status == 200 && body.data)
-      ready = strstr(body.data, "\"KubeletReady\"") != NULL;
-  }
-  if (e)
-    curl_easy_cleanup(e);
-  free(url);
+  ready = get_body(server, path, &body) == 200 && body.data &&
+          strstr(body.data, "\"KubeletReady\"") != NULL;
   bench_buf_free(&body);
   return ready;
 }

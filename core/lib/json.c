@@ -222,6 +222,21 @@ static long object_find(const kj *obj, const char *key)
   return -1;
 }
 
+/* Fills c's sized members with clones of v's; frees c on failure. */
+static kj *clone_items(kj *c, const kj *v)
+{
+  size_t i;
+  for (i = 0; i < v->u.c.n; i++) {
+    kj *item = kj_clone(v->u.c.items[i]);
+    if (!item) {
+      kj_free(c); /* frees the c->u.c.n members cloned so far */
+      return NULL;
+    }
+    c->u.c.items[c->u.c.n++] = item;
+  }
+  return c;
+}
+
 /* An object's keys go back to back into a pool in its members' block. */
 static kj *clone_object(const kj *v)
 {
@@ -241,15 +256,7 @@ static kj *clone_object(const kj *v)
     l = strlen(v->u.c.keys[i]) + 1;
     c->u.c.keys[i] = memcpy(p, v->u.c.keys[i], l);
   }
-  for (i = 0; i < n; i++) {
-    kj *item = kj_clone(v->u.c.items[i]);
-    if (!item) {
-      kj_free(c); /* frees the c->u.c.n members cloned so far */
-      return NULL;
-    }
-    c->u.c.items[c->u.c.n++] = item;
-  }
-  return c;
+  return clone_items(c, v);
 }
 
 /* Sized once and filled in order: the source's keys are already unique,
@@ -257,7 +264,7 @@ static kj *clone_object(const kj *v)
 kj *kj_clone(const kj *v)
 {
   kj *c;
-  size_t i, n;
+  size_t n;
   if (!v)
     return NULL;
   switch (v->type) {
@@ -283,15 +290,7 @@ kj *kj_clone(const kj *v)
     return NULL;
   }
   c->u.c.cap = n;
-  for (i = 0; i < n; i++) {
-    kj *item = kj_clone(v->u.c.items[i]);
-    if (!item) {
-      kj_free(c); /* frees the c->u.c.n members cloned so far */
-      return NULL;
-    }
-    c->u.c.items[c->u.c.n++] = item;
-  }
-  return c;
+  return clone_items(c, v);
 }
 
 /* ---- accessors ------------------------------------------------------ */
