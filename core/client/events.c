@@ -356,8 +356,11 @@ static char *aggregate(kapi_recorder *r, queued *q)
   /* Keep the set below the threshold, so the next distinct one also
    * counts on the combined event. */
   free(e->msgs[--e->nmsgs]);
-  if (asprintf(&combined, "(combined from similar events): %s", msg) < 0 ||
-      kj_set_str(q->event, "message", combined) < 0) {
+  if (asprintf(&combined, "(combined from similar events): %s", msg) < 0) {
+    free(akey);
+    return NULL;
+  }
+  if (kj_set_str(q->event, "message", combined) < 0) {
     free(combined);
     free(akey);
     return NULL;
