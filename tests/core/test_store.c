@@ -1362,6 +1362,59 @@ static void test_concurrent_writers(void **state)
   }
 }
 
+/* The durable hook's last report, for test_deferred_durability. */
+static int64_t hook_rv;
+static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_durable(void *arg, int64_t rv)
+{
+  (void)arg;
+  pthread_mutex_lock(&hook_mu);
+  hook_rv = rv;
+  pthread_mutex_unlock(&hook_mu);
+}
+
+/* In a deferred section writes return at once and the section ends with
+ * the revision to wait for; the durable hook reports it once committed,
+ * and nothing outside a section is deferred. */
+static void test_deferred_durability(void **state)
+{
+  fixture *f = *state;
+  store_obj *o = NULL;
+  int64_t need, seen;
+
+  kapi_store_set_durable_hook(f->s, on_durable, NULL);
+  kapi_store_defer_begin();
+  assert_int_equal(kapi_store_update(f->s, "core/cm/d/a", create_fn,
+                                     (void *)obj_json("core/cm/d/a"), &o),
+                   KAPI_STORE_PUT);
+  store_obj_unref(o);
+  assert_int_equal(kapi_store_update(f->s, "core/cm/d/b", create_fn,
+                                     (void *)obj_json("core/cm/d/b"), &o),
+                   KAPI_STORE_PUT);
+  need = o->rv;
+  store_obj_unref(o);
+  /* A refused write in the section still reports what it rested on. */
+  assert_int_equal(kapi_store_update(f->s, "core/cm/d/b", create_fn,
+                                     (void *)obj_json("core/cm/d/b"), NULL),
+                   -EEXIST);
+  assert_int_equal(kapi_store_defer_end(), need);
+  assert_int_equal(kapi_store_defer_end(), 0); /* ended: nothing left */
+  kapi_store_wait_durable(f->s, need);
+  assert_true(kapi_store_durable_revision(f->s) >= need);
+  pthread_mutex_lock(&hook_mu);
+  seen = hook_rv;
+  pthread_mutex_unlock(&hook_mu);
+  assert_true(seen >= need);
+  /* Outside a section a write returns only once durable. */
+  assert_int_equal(kapi_store_update(f->s, "core/cm/d/c", create_fn,
+                                     (void *)obj_json("core/cm/d/c"), &o),
+                   KAPI_STORE_PUT);
+  assert_true(kapi_store_durable_revision(f->s) >= o->rv);
+  store_obj_unref(o);
+  kapi_store_set_durable_hook(f->s, NULL, NULL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1399,6 +1452,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_watch_initial_concurrent, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_deferred_durability, setup,
+                                    teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
