@@ -952,6 +952,37 @@ static void smp_error(kapi_error *e, int rc, const char *err)
     kapi_error_setf(e, 500, "", "%s", err);
 }
 
+/* A patched object that upstream could not decode into its type: 422
+ * with the whole patched object as the bad value of field "patch", as
+ * upstream's patcher answers (NewInvalid with an empty kind and name). */
+static int patched_type_error(kapi_resource *res, const kj *obj,
+                              kapi_error *e)
+{
+  char msg[700], **unknown = NULL, *text, *bad;
+  size_t n = 0;
+  kj *errs, *str;
+  int found = kapi_schema_check(res->schema, obj, res->ops->kind, &unknown,
+                                &n, msg, sizeof msg) == 1;
+
+  kapi_schema_paths_free(unknown, n);
+  if (!found)
+    return 0;
+  text = kj_dump(obj, NULL);
+  str = text ? kj_string(text) : NULL;
+  bad = str ? kj_dump(str, NULL) : NULL;
+  errs = kj_array();
+  if (errs && bad &&
+      kapi_field_error(errs, "patch", "FieldValueInvalid", bad, msg) == 0)
+    kapi_error_invalid(e, "", "", "", errs);
+  else
+    kapi_error_internal(e, "out of memory");
+  kj_free(errs);
+  free(bad);
+  kj_free(str);
+  free(text);
+  return -EINVAL;
+}
+
 static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
                             void *arg, kapi_response *resp, kapi_error *e)
 {
@@ -997,6 +1028,11 @@ static kj *build_from_patch(kapi_req *r, kapi_resource *res, const kj *cur,
   }
   kj_set_str(obj, "apiVersion", res->group_version);
   kj_set_str(obj, "kind", res->ops->kind);
+  if (res->schema && p->json_patch != APPLY_PATCH &&
+      patched_type_error(res, obj, e) < 0) {
+    kj_free(obj);
+    return NULL;
+  }
   return obj;
 }
 

@@ -161,6 +161,14 @@ jcheck "node status: conditions merged by type" \
   'code == 200 and [(c["type"], c["status"]) for c in b["status"]["conditions"]] == [("Ready", "False")]'
 req PATCH /apis/apps/v1/namespaces/default/replicasets/web/scale '{"spec":{"replicas":3}}' $SMP
 jcheck "scale: strategic merge patch" 'code == 200 and b["kind"] == "Scale" and b["spec"]["replicas"] == 3'
+# A patched object of the wrong types: upstream's patcher cannot decode
+# it and answers 422 on field "patch"; a body of the wrong types is 400.
+req PATCH $P '{"spec":[]}' application/merge-patch+json
+jcheck "patch to the wrong type: 422 on field patch" \
+  'code == 422 and b["reason"] == "Invalid" and b["details"]["causes"][0]["field"] == "patch" and "cannot unmarshal array into Go struct field Pod.spec of type struct" in b["message"]'
+req PUT $P '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},"spec":{"containers":[{"name":"c","image":"x","ports":"no"}]}}'
+jcheck "update of the wrong type: 400" \
+  'code == 400 and b["reason"] == "BadRequest" and b["message"] == "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field Pod.spec.containers.ports of type slice"'
 req PATCH $P '{}' application/bogus
 jcheck "415 lists strategic merge patch" \
   'code == 415 and "application/strategic-merge-patch+json" in b["message"]'
