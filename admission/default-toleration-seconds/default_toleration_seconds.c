@@ -51,16 +51,40 @@ static int tolerates(const char *key, const char *effect, const char *taint)
          (!nonempty(effect) || !strcmp(effect, "NoExecute"));
 }
 
-static int append_toleration(kapi_obj *pod, const char *taint,
-                             int64_t seconds)
+/* The toleration of taint for `seconds` as JSON text. */
+static void toleration_json(char *json, size_t len, const char *taint,
+                            int64_t seconds)
 {
-  char json[256];
-
-  snprintf(json, sizeof json,
+  snprintf(json, len,
            "{\"key\":\"%s\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
            "\"tolerationSeconds\":%lld}",
            taint, (long long)seconds);
+}
+
+/* The two tolerations, parsed once at init when the host can copy
+ * values (ABI 1.3): a copy per pod costs less than a parse. */
+static kapi_obj *not_ready_tpl, *unreachable_tpl;
+
+static int append_toleration(kapi_obj *pod, const char *taint,
+                             int64_t seconds, const kapi_obj *tpl)
+{
+  char json[256];
+
+  if (tpl)
+    return api->obj_set_copy(pod, "/spec/tolerations/-", tpl);
+  toleration_json(json, sizeof json, taint, seconds);
   return api->obj_set_json(pod, "/spec/tolerations/-", json);
+}
+
+static kapi_obj *template_of(const char *taint, int64_t seconds)
+{
+  char json[256];
+  kapi_obj *t = NULL;
+
+  if (!KAPI_API_HAS(api, obj_set_copy) || !KAPI_API_HAS(api, obj_parse))
+    return NULL;
+  toleration_json(json, sizeof json, taint, seconds);
+  return api->obj_parse(json, strlen(json), &t, NULL) == 0 ? t : NULL;
 }
 
 static int dts_admit(void *st, kapi_req *r, kapi_obj *pod, kapi_error *e)
@@ -92,10 +116,11 @@ static int dts_admit(void *st, kapi_req *r, kapi_obj *pod, kapi_error *e)
   if (api->obj_type(tolerations) != KAPI_OBJ_ARRAY)
     rc = api->obj_set_json(pod, "/spec/tolerations", "[]");
   if (rc == 0 && !not_ready)
-    rc = append_toleration(pod, NOT_READY_TAINT, config.not_ready_seconds);
+    rc = append_toleration(pod, NOT_READY_TAINT, config.not_ready_seconds,
+                           not_ready_tpl);
   if (rc == 0 && !unreachable)
     rc = append_toleration(pod, UNREACHABLE_TAINT,
-                           config.unreachable_seconds);
+                           config.unreachable_seconds, unreachable_tpl);
   if (rc < 0)
     api->error_set(e, 500, "InternalError",
                    "Internal error occurred: adding default tolerations: %s",
@@ -168,12 +193,23 @@ static int dts_init(kapi_plugin *self, const kapi_host_api *host,
     return -EINVAL;
   }
   config = c;
+  not_ready_tpl = template_of(NOT_READY_TAINT, c.not_ready_seconds);
+  unreachable_tpl = template_of(UNREACHABLE_TAINT, c.unreachable_seconds);
   return api->register_admission(self, "DefaultTolerationSeconds", &dts_ops,
                                  NULL, NULL);
+}
+
+static void dts_fini(kapi_plugin *self)
+{
+  (void)self;
+  api->obj_free(not_ready_tpl);
+  api->obj_free(unreachable_tpl);
+  not_ready_tpl = unreachable_tpl = NULL;
 }
 
 KAPI_PLUGIN_DEFINE(.name = "default-toleration-seconds", .version = "0.1.0",
                    .description = "DefaultTolerationSeconds admission: "
                                   "pods tolerate not-ready and unreachable "
                                   "nodes for a while",
-                   .license = "Apache-2.0", .init = dts_init);
+                   .license = "Apache-2.0", .init = dts_init,
+                   .fini = dts_fini);

@@ -361,8 +361,10 @@ static int limit_secret_references(const kapi_obj *sa, const kapi_obj *pod,
 /* ---- mounting the token -------------------------------------------------------------- */
 
 /* Appends a JSON value to the array at ptr, creating the array when
- * absent (a pointer ending in "-" would make an object member then). */
-static int append_json(kapi_obj *obj, const char *ptr, const char *json)
+ * absent (a pointer ending in "-" would make an object member then):
+ * a copy of tpl when there is one, else json parsed. */
+static int append_value(kapi_obj *obj, const char *ptr, const kapi_obj *tpl,
+                        const char *json)
 {
   char item[128];
 
@@ -370,7 +372,28 @@ static int append_json(kapi_obj *obj, const char *ptr, const char *json)
       api->obj_set_json(obj, ptr, "[]") < 0)
     return -ENOMEM;
   snprintf(item, sizeof item, "%s/-", ptr);
-  return api->obj_set_json(obj, item, json);
+  return tpl ? api->obj_set_copy(obj, item, tpl)
+             : api->obj_set_json(obj, item, json);
+}
+
+static int append_json(kapi_obj *obj, const char *ptr, const char *json)
+{
+  return append_value(obj, ptr, NULL, json);
+}
+
+/* The token's volume and mount without their names, parsed once at init
+ * when the host can copy values (ABI 1.3): a copy per pod costs less
+ * than parsing the projected volume's text each time.  The names are
+ * set after the copy, with obj_set_str. */
+static kapi_obj *volume_tpl, *mount_tpl;
+
+static kapi_obj *parse_template(const char *json)
+{
+  kapi_obj *t = NULL;
+
+  if (!KAPI_API_HAS(api, obj_set_copy) || !KAPI_API_HAS(api, obj_parse))
+    return NULL;
+  return api->obj_parse(json, strlen(json), &t, NULL) == 0 ? t : NULL;
 }
 
 /* names.SimpleNameGenerator: 5 characters without vowels. */
@@ -429,7 +452,7 @@ static int mount_in(kapi_obj *pod, const char *list, const char *volume)
     if (present)
       continue;
     snprintf(ptr, sizeof ptr, "/spec/%s/%zu/volumeMounts", list, i);
-    if (append_json(pod, ptr, mount) < 0)
+    if (append_value(pod, ptr, mount_tpl, mount) < 0)
       continue;
     snprintf(ptr, sizeof ptr, "/spec/%s/%zu/volumeMounts/%zu/name", list, i,
              at);
@@ -460,6 +483,13 @@ static int mount_token(kapi_obj *pod)
   needed += mount_in(pod, "containers", name);
   if (have || !needed)
     return 0;
+  if (volume_tpl) {
+    char ptr[64];
+    size_t at = api->obj_len(vols); /* where the new volume goes */
+    int rc = append_value(pod, "/spec/volumes", volume_tpl, NULL);
+    snprintf(ptr, sizeof ptr, "/spec/volumes/%zu/name", at);
+    return rc < 0 ? rc : api->obj_set_str(pod, ptr, name);
+  }
   snprintf(volume, sizeof volume, "{\"name\":\"%s\",\"projected\":%s}", name,
            token_volume_source);
   return append_json(pod, "/spec/volumes", volume);
@@ -650,15 +680,30 @@ static const kapi_admission_ops sa_ops = {
 static int sa_init(kapi_plugin *self, const kapi_host_api *host,
                    const char *config, size_t config_len, kapi_error *e)
 {
+  char volume[sizeof token_volume_source + 32];
+
   (void)config;
   (void)config_len;
   (void)e;
   api = host;
+  snprintf(volume, sizeof volume, "{\"name\":\"\",\"projected\":%s}",
+           token_volume_source);
+  volume_tpl = parse_template(volume);
+  mount_tpl = parse_template("{\"name\":\"\",\"readOnly\":true,"
+                             "\"mountPath\":\"" TOKEN_MOUNT_PATH "\"}");
   return api->register_admission(self, "ServiceAccount", &sa_ops, NULL,
                                  NULL);
+}
+
+static void sa_fini(kapi_plugin *self)
+{
+  (void)self;
+  api->obj_free(volume_tpl);
+  api->obj_free(mount_tpl);
+  volume_tpl = mount_tpl = NULL;
 }
 
 KAPI_PLUGIN_DEFINE(.name = "service-account", .version = "0.1.0",
                    .description = "ServiceAccount admission: default service "
                                   "account and the API token volume",
-                   .license = "Apache-2.0", .init = sa_init);
+                   .license = "Apache-2.0", .init = sa_init, .fini = sa_fini);

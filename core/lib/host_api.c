@@ -270,6 +270,12 @@ static int host_obj_set_json(kapi_obj *o, const char *ptr, const char *json)
   return set_value(o, ptr, v);
 }
 
+static int host_obj_set_copy(kapi_obj *o, const char *ptr,
+                             const kapi_obj *value)
+{
+  return value ? set_value(o, ptr, kj_clone(value)) : -EINVAL;
+}
+
 static int host_obj_set_str(kapi_obj *o, const char *ptr, const char *value)
 {
   return value ? set_value(o, ptr, kj_string(value)) : -EINVAL;
@@ -949,6 +955,7 @@ static const kapi_host_api host_api = {
   .req_audit_annotation = host_req_audit_annotation,
   .req_user = host_req_user,
   .obj_parse = host_obj_parse,
+  .obj_set_copy = host_obj_set_copy,
 };
 
 const kapi_host_api *kapi_host_api_get(void)

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define KAPI_ABI_MAJOR 1 /* bumped: every plugin must be rebuilt */
-#define KAPI_ABI_MINOR 2 /* bumped: members appended; old plugins load */
+#define KAPI_ABI_MINOR 3 /* bumped: members appended; old plugins load */
 #define KAPI_PLUGIN_MAGIC 0x4b415049u /* "KAPI" */
 
 #define KAPI_EXPORT __attribute__((visibility("default")))
@@ -667,6 +667,16 @@ struct kapi_host_api {
    */
   int (*obj_parse)(const char *json, size_t len, kapi_obj **ret,
                    kapi_error *e);
+
+  /* ---- since 1.3 ---- */
+  /*
+   * Puts a deep copy of `value` (borrowed) at `pointer` in `o`, as
+   * obj_set_json puts parsed text ("/-" appends to an array).  For a
+   * value inserted into many objects: parse it once with obj_parse, copy
+   * it per object (a copy costs a fraction of a parse).  0 or -errno.
+   */
+  int (*obj_set_copy)(kapi_obj *o, const char *pointer,
+                      const kapi_obj *value);
 };
 
 #define KAPI_API_HAS(api, m)                                            \

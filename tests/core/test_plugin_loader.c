@@ -425,8 +425,8 @@ static void test_bad_magic(void **state)
 /* The messages name the server's ABI version: built from the header. */
 #define ABI_STR_(x) #x
 #define ABI_STR(x) ABI_STR_(x)
-#if KAPI_ABI_MINOR == 2
-#define ABI_NEXT_MINOR 3
+#if KAPI_ABI_MINOR == 3
+#define ABI_NEXT_MINOR 4
 #else
 #error "update ABI_NEXT_MINOR to KAPI_ABI_MINOR + 1"
 #endif
@@ -731,7 +731,7 @@ static void test_foreign_owner(void **state)
   X(queue_add) X(queue_add_after) X(queue_add_rate_limited) X(queue_forget) \
   X(ctl_run_workers) X(ctl_event) X(obj_cache_key) X(store_list)           \
   X(store_revision) X(store_update) X(authorize) X(req_warning)             \
-  X(req_audit_annotation) X(req_user) X(obj_parse)
+  X(req_audit_annotation) X(req_user) X(obj_parse) X(obj_set_copy)
 
 static void test_host_api_table_complete(void **state)
 {
@@ -750,7 +750,7 @@ static void test_host_api_table_complete(void **state)
 #undef CHECK_MEMBER
   /* The last listed member ends the struct: nothing unlisted follows. */
   assert_int_equal(last_end, sizeof(kapi_host_api));
-  assert_int_equal(listed, 74);
+  assert_int_equal(listed, 75);
 }
 
 /* Runs fn with stderr sent to a file; returns what was written. */
@@ -907,6 +907,21 @@ static void test_host_api_every_member(void **state)
   assert_int_equal(api->obj_set_json(obj, "/spec/ports/-",
                                      "{\"port\":443}"), 0);
   assert_int_equal(api->obj_set_json(obj, "/spec/x", "{bad"), -EINVAL);
+  {
+    /* A copy: the template stays the caller's and unchanged. */
+    kapi_obj *tpl = NULL;
+    char *t;
+    assert_int_equal(api->obj_parse("{\"port\":8443}", 13, &tpl, NULL), 0);
+    assert_int_equal(api->obj_set_copy(obj, "/spec/ports/-", tpl), 0);
+    assert_int_equal(api->obj_set_copy(obj, "/spec/ports/2/port", NULL),
+                     -EINVAL);
+    assert_int_equal(api->obj_set_int(obj, "/spec/ports/2/port", 9443), 0);
+    t = api->obj_to_json(tpl);
+    assert_string_equal(t, "{\"port\":8443}");
+    api->free(t);
+    api->obj_free(tpl);
+    assert_int_equal(api->obj_remove(obj, "/spec/ports/2"), 0);
+  }
   assert_int_equal(api->obj_append_str(obj, "/tags", "a"), 0);
   assert_int_equal(api->obj_append_int(obj, "/tags", 7), 0);
   assert_int_equal(api->obj_append_str(obj, "/metadata", "x"), -EINVAL);
