@@ -37,8 +37,6 @@ typedef struct dts_config {
   int64_t unreachable_seconds;
 } dts_config;
 
-static dts_config config = {DEFAULT_SECONDS, DEFAULT_SECONDS};
-
 static int nonempty(const char *s)
 {
   return s && *s;
@@ -51,39 +49,22 @@ static int tolerates(const char *key, const char *effect, const char *taint)
          (!nonempty(effect) || !strcmp(effect, "NoExecute"));
 }
 
-/* The toleration of taint for `seconds` as JSON text. */
-static void toleration_json(char *json, size_t len, const char *taint,
-                            int64_t seconds)
-{
-  snprintf(json, len,
-           "{\"key\":\"%s\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
-           "\"tolerationSeconds\":%lld}",
-           taint, (long long)seconds);
-}
-
-/* The two tolerations, parsed once at init when the host can copy
- * values (ABI 1.3): a copy per pod costs less than a parse. */
+/* The two tolerations, built at init from the configuration and copied
+ * into each pod (ABI 1.3's obj_set_copy: a copy costs less than a
+ * parse). */
 static kapi_obj *not_ready_tpl, *unreachable_tpl;
 
-static int append_toleration(kapi_obj *pod, const char *taint,
-                             int64_t seconds, const kapi_obj *tpl)
-{
-  char json[256];
-
-  if (tpl)
-    return api->obj_set_copy(pod, "/spec/tolerations/-", tpl);
-  toleration_json(json, sizeof json, taint, seconds);
-  return api->obj_set_json(pod, "/spec/tolerations/-", json);
-}
-
-static kapi_obj *template_of(const char *taint, int64_t seconds)
+/* The toleration of taint:NoExecute for `seconds`; NULL when out of
+ * memory. */
+static kapi_obj *toleration_of(const char *taint, int64_t seconds)
 {
   char json[256];
   kapi_obj *t = NULL;
 
-  if (!KAPI_API_HAS(api, obj_set_copy) || !KAPI_API_HAS(api, obj_parse))
-    return NULL;
-  toleration_json(json, sizeof json, taint, seconds);
+  snprintf(json, sizeof json,
+           "{\"key\":\"%s\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
+           "\"tolerationSeconds\":%lld}",
+           taint, (long long)seconds);
   return api->obj_parse(json, strlen(json), &t, NULL) == 0 ? t : NULL;
 }
 
@@ -116,11 +97,9 @@ static int dts_admit(void *st, kapi_req *r, kapi_obj *pod, kapi_error *e)
   if (api->obj_type(tolerations) != KAPI_OBJ_ARRAY)
     rc = api->obj_set_json(pod, "/spec/tolerations", "[]");
   if (rc == 0 && !not_ready)
-    rc = append_toleration(pod, NOT_READY_TAINT, config.not_ready_seconds,
-                           not_ready_tpl);
+    rc = api->obj_set_copy(pod, "/spec/tolerations/-", not_ready_tpl);
   if (rc == 0 && !unreachable)
-    rc = append_toleration(pod, UNREACHABLE_TAINT,
-                           config.unreachable_seconds, unreachable_tpl);
+    rc = api->obj_set_copy(pod, "/spec/tolerations/-", unreachable_tpl);
   if (rc < 0)
     api->error_set(e, 500, "InternalError",
                    "Internal error occurred: adding default tolerations: %s",
@@ -171,6 +150,14 @@ static const kapi_admission_ops dts_ops = {
     .admit = dts_admit,
 };
 
+static void dts_fini(kapi_plugin *self)
+{
+  (void)self;
+  api->obj_free(not_ready_tpl);
+  api->obj_free(unreachable_tpl);
+  not_ready_tpl = unreachable_tpl = NULL;
+}
+
 static int dts_init(kapi_plugin *self, const kapi_host_api *host,
                     const char *json, size_t len, kapi_error *e)
 {
@@ -179,10 +166,10 @@ static int dts_init(kapi_plugin *self, const kapi_host_api *host,
   api = host;
   /* Plugins load only into hosts of their ABI minor or newer, but the
    * ABI asks to test members newer than 1.0 all the same. */
-  if (json && len && !KAPI_API_HAS(api, obj_parse)) {
+  if (!KAPI_API_HAS(api, obj_parse) || !KAPI_API_HAS(api, obj_set_copy)) {
     api->error_set(e, 500, "InternalError",
-                   "DefaultTolerationSeconds needs a host API of ABI 1.2 "
-                   "(obj_parse) to read its configuration");
+                   "DefaultTolerationSeconds needs a host API of ABI 1.3 "
+                   "(obj_parse, obj_set_copy)");
     return -ENOTSUP;
   }
   if (json && len && parse_config(json, len, &c) < 0) {
@@ -192,19 +179,14 @@ static int dts_init(kapi_plugin *self, const kapi_host_api *host,
                    "\"defaultUnreachableTolerationSeconds\": <integer>}");
     return -EINVAL;
   }
-  config = c;
-  not_ready_tpl = template_of(NOT_READY_TAINT, c.not_ready_seconds);
-  unreachable_tpl = template_of(UNREACHABLE_TAINT, c.unreachable_seconds);
+  not_ready_tpl = toleration_of(NOT_READY_TAINT, c.not_ready_seconds);
+  unreachable_tpl = toleration_of(UNREACHABLE_TAINT, c.unreachable_seconds);
+  if (!not_ready_tpl || !unreachable_tpl) {
+    dts_fini(self);
+    return -ENOMEM;
+  }
   return api->register_admission(self, "DefaultTolerationSeconds", &dts_ops,
                                  NULL, NULL);
-}
-
-static void dts_fini(kapi_plugin *self)
-{
-  (void)self;
-  api->obj_free(not_ready_tpl);
-  api->obj_free(unreachable_tpl);
-  not_ready_tpl = unreachable_tpl = NULL;
 }
 
 KAPI_PLUGIN_DEFINE(.name = "default-toleration-seconds", .version = "0.1.0",

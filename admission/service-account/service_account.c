@@ -360,41 +360,32 @@ static int limit_secret_references(const kapi_obj *sa, const kapi_obj *pod,
 
 /* ---- mounting the token -------------------------------------------------------------- */
 
-/* Appends a JSON value to the array at ptr, creating the array when
- * absent (a pointer ending in "-" would make an object member then):
- * a copy of tpl when there is one, else json parsed. */
-static int append_value(kapi_obj *obj, const char *ptr, const kapi_obj *tpl,
-                        const char *json)
+/* Makes the array at ptr exist (a pointer ending in "-" would make an
+ * object member otherwise) and returns the pointer that appends to it. */
+static int array_end(kapi_obj *obj, const char *ptr, char *item, size_t len)
 {
-  char item[128];
-
   if (api->obj_type(api->obj_lookup(obj, ptr)) != KAPI_OBJ_ARRAY &&
       api->obj_set_json(obj, ptr, "[]") < 0)
     return -ENOMEM;
-  snprintf(item, sizeof item, "%s/-", ptr);
-  return tpl ? api->obj_set_copy(obj, item, tpl)
-             : api->obj_set_json(obj, item, json);
+  snprintf(item, len, "%s/-", ptr);
+  return 0;
 }
 
-static int append_json(kapi_obj *obj, const char *ptr, const char *json)
+/* Appends a copy of value to the array at ptr, creating the array. */
+static int append_copy(kapi_obj *obj, const char *ptr, const kapi_obj *value)
 {
-  return append_value(obj, ptr, NULL, json);
+  char item[128];
+
+  return array_end(obj, ptr, item, sizeof item) < 0
+             ? -ENOMEM
+             : api->obj_set_copy(obj, item, value);
 }
 
 /* The token's volume and mount without their names, parsed once at init
- * when the host can copy values (ABI 1.3): a copy per pod costs less
- * than parsing the projected volume's text each time.  The names are
- * set after the copy, with obj_set_str. */
-static kapi_obj *volume_tpl, *mount_tpl;
-
-static kapi_obj *parse_template(const char *json)
-{
-  kapi_obj *t = NULL;
-
-  if (!KAPI_API_HAS(api, obj_set_copy) || !KAPI_API_HAS(api, obj_parse))
-    return NULL;
-  return api->obj_parse(json, strlen(json), &t, NULL) == 0 ? t : NULL;
-}
+ * and copied per pod (ABI 1.3's obj_set_copy: a copy costs less than
+ * parsing the projected volume's text each time); the names are set
+ * after the copy, with obj_set_str.  `empty` is {} for pull secrets. */
+static kapi_obj *volume_tpl, *mount_tpl, *empty_tpl;
 
 /* names.SimpleNameGenerator: 5 characters without vowels. */
 static void generate_volume_name(char *buf, size_t len)
@@ -428,7 +419,7 @@ static int should_automount(const kapi_obj *sa, const kapi_obj *pod)
  * token path; returns how many got it. */
 static int mount_in(kapi_obj *pod, const char *list, const char *volume)
 {
-  char ptr[128], mount[160];
+  char ptr[128];
   const kapi_obj *cs;
   size_t i, j, n;
   int added = 0;
@@ -436,11 +427,6 @@ static int mount_in(kapi_obj *pod, const char *list, const char *volume)
   snprintf(ptr, sizeof ptr, "/spec/%s", list);
   cs = api->obj_lookup(pod, ptr);
   n = api->obj_len(cs);
-  /* The name goes in with obj_set_str: an existing volume's name is the
-   * client's text, not JSON. */
-  snprintf(mount, sizeof mount,
-           "{\"name\":\"\",\"readOnly\":true,\"mountPath\":\"%s\"}",
-           TOKEN_MOUNT_PATH);
   for (i = 0; i < n; i++) {
     const kapi_obj *mounts = api->obj_lookup(api->obj_index(cs, i),
                                              "/volumeMounts");
@@ -452,7 +438,7 @@ static int mount_in(kapi_obj *pod, const char *list, const char *volume)
     if (present)
       continue;
     snprintf(ptr, sizeof ptr, "/spec/%s/%zu/volumeMounts", list, i);
-    if (append_value(pod, ptr, mount_tpl, mount) < 0)
+    if (append_copy(pod, ptr, mount_tpl) < 0)
       continue;
     snprintf(ptr, sizeof ptr, "/spec/%s/%zu/volumeMounts/%zu/name", list, i,
              at);
@@ -466,7 +452,7 @@ static int mount_in(kapi_obj *pod, const char *list, const char *volume)
 static int mount_token(kapi_obj *pod)
 {
   const kapi_obj *vols = api->obj_lookup(pod, "/spec/volumes");
-  char name[64] = "", volume[sizeof token_volume_source + 96];
+  char name[64] = "", ptr[64];
   size_t i;
   int have = 0, needed;
 
@@ -483,16 +469,12 @@ static int mount_token(kapi_obj *pod)
   needed += mount_in(pod, "containers", name);
   if (have || !needed)
     return 0;
-  if (volume_tpl) {
-    char ptr[64];
-    size_t at = api->obj_len(vols); /* where the new volume goes */
-    int rc = append_value(pod, "/spec/volumes", volume_tpl, NULL);
-    snprintf(ptr, sizeof ptr, "/spec/volumes/%zu/name", at);
-    return rc < 0 ? rc : api->obj_set_str(pod, ptr, name);
-  }
-  snprintf(volume, sizeof volume, "{\"name\":\"%s\",\"projected\":%s}", name,
-           token_volume_source);
-  return append_json(pod, "/spec/volumes", volume);
+  /* The name goes in with obj_set_str: an existing volume's name is the
+   * client's text, not JSON. */
+  snprintf(ptr, sizeof ptr, "/spec/volumes/%zu/name", api->obj_len(vols));
+  if (append_copy(pod, "/spec/volumes", volume_tpl) < 0)
+    return -ENOMEM;
+  return api->obj_set_str(pod, ptr, name);
 }
 
 /* The service account's imagePullSecrets, for a pod that has none. */
@@ -509,7 +491,7 @@ static int copy_pull_secrets(kapi_obj *pod, const kapi_obj *sa)
   for (i = 0; rc == 0 && i < api->obj_len(from); i++) {
     const char *name = api->obj_get(api->obj_index(from, i), "/name");
     char ptr[64];
-    rc = append_json(pod, "/spec/imagePullSecrets", "{}");
+    rc = append_copy(pod, "/spec/imagePullSecrets", empty_tpl);
     snprintf(ptr, sizeof ptr, "/spec/imagePullSecrets/%zu/name", i);
     if (rc == 0)
       rc = api->obj_set_str(pod, ptr, name ? name : "");
@@ -677,22 +659,12 @@ static const kapi_admission_ops sa_ops = {
     .validate = sa_validate,
 };
 
-static int sa_init(kapi_plugin *self, const kapi_host_api *host,
-                   const char *config, size_t config_len, kapi_error *e)
+/* Parses a template; NULL when out of memory. */
+static kapi_obj *parse_template(const char *json)
 {
-  char volume[sizeof token_volume_source + 32];
+  kapi_obj *t = NULL;
 
-  (void)config;
-  (void)config_len;
-  (void)e;
-  api = host;
-  snprintf(volume, sizeof volume, "{\"name\":\"\",\"projected\":%s}",
-           token_volume_source);
-  volume_tpl = parse_template(volume);
-  mount_tpl = parse_template("{\"name\":\"\",\"readOnly\":true,"
-                             "\"mountPath\":\"" TOKEN_MOUNT_PATH "\"}");
-  return api->register_admission(self, "ServiceAccount", &sa_ops, NULL,
-                                 NULL);
+  return api->obj_parse(json, strlen(json), &t, NULL) == 0 ? t : NULL;
 }
 
 static void sa_fini(kapi_plugin *self)
@@ -700,7 +672,38 @@ static void sa_fini(kapi_plugin *self)
   (void)self;
   api->obj_free(volume_tpl);
   api->obj_free(mount_tpl);
-  volume_tpl = mount_tpl = NULL;
+  api->obj_free(empty_tpl);
+  volume_tpl = mount_tpl = empty_tpl = NULL;
+}
+
+static int sa_init(kapi_plugin *self, const kapi_host_api *host,
+                   const char *config, size_t config_len, kapi_error *e)
+{
+  char volume[sizeof token_volume_source + 32];
+
+  (void)config;
+  (void)config_len;
+  api = host;
+  /* Plugins load only into hosts of their ABI minor or newer, but the
+   * ABI asks to test members newer than 1.0 all the same. */
+  if (!KAPI_API_HAS(api, obj_parse) || !KAPI_API_HAS(api, obj_set_copy)) {
+    api->error_set(e, 500, "InternalError",
+                   "ServiceAccount needs a host API of ABI 1.3 "
+                   "(obj_parse, obj_set_copy)");
+    return -ENOTSUP;
+  }
+  snprintf(volume, sizeof volume, "{\"name\":\"\",\"projected\":%s}",
+           token_volume_source);
+  volume_tpl = parse_template(volume);
+  mount_tpl = parse_template("{\"name\":\"\",\"readOnly\":true,"
+                             "\"mountPath\":\"" TOKEN_MOUNT_PATH "\"}");
+  empty_tpl = parse_template("{}");
+  if (!volume_tpl || !mount_tpl || !empty_tpl) {
+    sa_fini(self);
+    return -ENOMEM;
+  }
+  return api->register_admission(self, "ServiceAccount", &sa_ops, NULL,
+                                 NULL);
 }
 
 KAPI_PLUGIN_DEFINE(.name = "service-account", .version = "0.1.0",

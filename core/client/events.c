@@ -127,23 +127,40 @@ static kj *object_reference(const kj *o)
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
 
-/* upstream's getEventKey: every identifying field, joined. */
+/* The source and object's fields joined (upstream's getSpamKey), then
+ * the n strings of `more`: with type and reason the aggregate key, with
+ * the message too upstream's getEventKey.  Newly allocated, NULL when
+ * out of memory. */
+static char *object_key(const kapi_recorder *r, const kj *ref,
+                        const char *const *more, size_t n)
+{
+  char *key, *longer;
+  size_t i;
+
+  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", r->component,
+               or_empty(r->host), or_empty(kj_get_str(ref, "kind")),
+               or_empty(kj_get_str(ref, "namespace")),
+               or_empty(kj_get_str(ref, "name")),
+               or_empty(kj_get_str(ref, "uid")),
+               or_empty(kj_get_str(ref, "apiVersion"))) < 0)
+    return NULL;
+  for (i = 0; i < n; i++) {
+    if (asprintf(&longer, "%s\x1f%s", key, or_empty(more[i])) < 0) {
+      free(key);
+      return NULL;
+    }
+    free(key);
+    key = longer;
+  }
+  return key;
+}
+
 static char *event_key(const kapi_recorder *r, const kj *ref,
                        const char *type, const char *reason,
                        const char *message)
 {
-  char *key;
-
-  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-               r->component, or_empty(r->host),
-               or_empty(kj_get_str(ref, "kind")),
-               or_empty(kj_get_str(ref, "namespace")),
-               or_empty(kj_get_str(ref, "name")),
-               or_empty(kj_get_str(ref, "uid")),
-               or_empty(kj_get_str(ref, "apiVersion")), type, reason,
-               message) < 0)
-    return NULL;
-  return key;
+  const char *more[] = {type, reason, message};
+  return object_key(r, ref, more, 3);
 }
 
 /* The Event as upstream's recorder makes it (makeEvent). */
@@ -312,20 +329,8 @@ static void log_put(kapi_recorder *r, const char *key, const char *name,
  * message (reportingController/Instance are the source's here). */
 static char *aggregate_key(const kapi_recorder *r, const kj *ev)
 {
-  const kj *ref = kj_get(ev, "involvedObject");
-  char *key;
-
-  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-               r->component, or_empty(r->host),
-               or_empty(kj_get_str(ref, "kind")),
-               or_empty(kj_get_str(ref, "namespace")),
-               or_empty(kj_get_str(ref, "name")),
-               or_empty(kj_get_str(ref, "uid")),
-               or_empty(kj_get_str(ref, "apiVersion")),
-               or_empty(kj_get_str(ev, "type")),
-               or_empty(kj_get_str(ev, "reason"))) < 0)
-    return NULL;
-  return key;
+  const char *more[] = {kj_get_str(ev, "type"), kj_get_str(ev, "reason")};
+  return object_key(r, kj_get(ev, "involvedObject"), more, 2);
 }
 
 /* upstream's EventAggregate: once AGGREGATE_MAX distinct messages came
@@ -382,12 +387,7 @@ static int spam_filtered(kapi_recorder *r, const queued *q)
   char *key;
   entry *e;
 
-  if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", r->component,
-               or_empty(r->host), or_empty(kj_get_str(ref, "kind")),
-               or_empty(kj_get_str(ref, "namespace")),
-               or_empty(kj_get_str(ref, "name")),
-               or_empty(kj_get_str(ref, "uid")),
-               or_empty(kj_get_str(ref, "apiVersion"))) < 0)
+  if (!(key = object_key(r, ref, NULL, 0)))
     return 0;
   e = cache_get(&r->spam, key, q->at);
   free(key);

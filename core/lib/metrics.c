@@ -776,6 +776,13 @@ static void collect_process(kapi_metrics *m, void *arg)
                                      ? INFINITY : (double)rl.rlim_cur);
 }
 
+/* The one series of a gauge without labels (NULL when refused). */
+static kapi_metric_series *plain_gauge(kapi_metrics *m, const char *name,
+                                       const char *help)
+{
+  return kapi_metric_with(kapi_metrics_gauge(m, name, help, NULL), NULL);
+}
+
 int kapi_metrics_register_process(kapi_metrics *m)
 {
   struct process_metrics *pm = &m->process;
@@ -787,28 +794,16 @@ int kapi_metrics_register_process(kapi_metrics *m)
                            "User and system CPU time used, in seconds.",
                            NULL),
       NULL);
-  pm->rss = kapi_metric_with(
-      kapi_metrics_gauge(m, "process_resident_memory_bytes",
-                         "Resident set size, in bytes.", NULL),
-      NULL);
-  pm->vsize = kapi_metric_with(
-      kapi_metrics_gauge(m, "process_virtual_memory_bytes",
-                         "Virtual memory size, in bytes.", NULL),
-      NULL);
-  pm->fds = kapi_metric_with(
-      kapi_metrics_gauge(m, "process_open_fds",
-                         "Open file descriptors.", NULL),
-      NULL);
-  pm->max_fds = kapi_metric_with(
-      kapi_metrics_gauge(m, "process_max_fds",
-                         "Limit on open file descriptors.", NULL),
-      NULL);
-  pm->start = kapi_metric_with(
-      kapi_metrics_gauge(m, "process_start_time_seconds",
-                         "When the process started, in seconds since the "
-                         "Unix epoch.",
-                         NULL),
-      NULL);
+  pm->rss = plain_gauge(m, "process_resident_memory_bytes",
+                        "Resident set size, in bytes.");
+  pm->vsize = plain_gauge(m, "process_virtual_memory_bytes",
+                          "Virtual memory size, in bytes.");
+  pm->fds = plain_gauge(m, "process_open_fds", "Open file descriptors.");
+  pm->max_fds = plain_gauge(m, "process_max_fds",
+                            "Limit on open file descriptors.");
+  pm->start = plain_gauge(m, "process_start_time_seconds",
+                          "When the process started, in seconds since the "
+                          "Unix epoch.");
   if (!pm->cpu || !pm->rss || !pm->vsize || !pm->fds || !pm->max_fds ||
       !pm->start)
     return -ENOMEM;
